@@ -1,0 +1,1 @@
+"""Protocol clients: the only code that talks to a cluster."""

@@ -1,0 +1,43 @@
+"""HiveServer2 (Hive, or the Spark Thrift Server) over its Thrift protocol, via pyhive."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pyhive import hive
+from thrift.transport.TTransport import TTransportException
+
+
+class HiveServer2Error(Exception):
+    """A HiveServer2 that does not answer or refuses a statement; the message says which."""
+
+
+class HiveServer2:
+    def __init__(self, host: str, port: int, user: str) -> None:
+        self.host = host
+        self.port = port
+        self.user = user
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple]:
+        """Run one statement on a fresh connection and return its rows (empty for DDL)."""
+        try:
+            connection = hive.connect(
+                host=self.host, port=self.port, username=self.user, auth="NOSASL"
+            )
+        except (TTransportException, OSError) as error:
+            raise HiveServer2Error(
+                f"HiveServer2 at {self.host}:{self.port} does not answer: {error}"
+            ) from error
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, parameters)
+            return cursor.fetchall() if cursor.description else []
+        except hive.Error as error:
+            raise HiveServer2Error(f"HiveServer2 refused {sql.split()[0]}: {error}") from error
+        finally:
+            connection.close()
+
+    def ping(self) -> bool:
+        try:
+            return self.query("SELECT 1") == [(1,)]
+        except HiveServer2Error:
+            return False

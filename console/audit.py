@@ -1,0 +1,52 @@
+"""Writing audit entries: who did what to which object, with what outcome, from where."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from console.models import AuditEntry
+
+Outcome = AuditEntry.Outcome
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(
+    request: HttpRequest | None,
+    action: str,
+    obj: object = "",
+    outcome: str = Outcome.SUCCESS,
+    detail: str = "",
+    user=None,
+) -> AuditEntry:
+    """Audit one action. The actor is `user`, else the request's user (anonymous allowed)."""
+    actor = user if user is not None else getattr(request, "user", None)
+    authenticated = actor is not None and actor.is_authenticated
+    return AuditEntry.objects.create(
+        actor=actor if authenticated else None,
+        actor_name=actor.get_username() if authenticated else "anonymous",
+        action=action,
+        object_repr=str(obj)[:300],
+        outcome=outcome,
+        detail=detail,
+        address=client_address(request),
+    )
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs) -> None:
+    record(request, "login", user, user=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        record(request, "logout", user, user=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # The username tried is kept; the password never is.
+    record(request, "login", credentials.get("username", ""), outcome=Outcome.REFUSED)

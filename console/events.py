@@ -1,0 +1,39 @@
+"""Live events for browsers: one websocket per page, fed through the Channels layer.
+
+Anything (a view, an RQ job, the failover monitor) calls `push`; every open page
+whose user may see the event receives it. Audiences are Channels groups named here,
+so that the consumer and the senders cannot disagree on a group's name.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from console.roles import Role
+
+EVENT_TYPE = "console.event"
+
+
+def everyone() -> str:
+    return "everyone"
+
+
+def role_group(role: Role) -> str:
+    return f"role-{role.value}"
+
+
+def tenant_group(tenant_id: int) -> str:
+    return f"tenant-{tenant_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+async def push_async(group: str, kind: str, data: dict) -> None:
+    """Send `{"kind": kind, "data": data}` to every page subscribed to `group`."""
+    await get_channel_layer().group_send(group, {"type": EVENT_TYPE, "kind": kind, "data": data})
+
+
+def push(group: str, kind: str, data: dict) -> None:
+    """`push_async` for synchronous callers: views, RQ jobs, the monitor."""
+    async_to_sync(push_async)(group, kind, data)

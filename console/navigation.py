@@ -1,0 +1,37 @@
+"""The main navigation: each page, and the roles that see its link."""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from console.roles import Role, has_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    # None: every logged-in user sees it.
+    roles: tuple[Role, ...] | None = None
+
+
+NAV = [
+    NavItem("Overview", "home"),
+    NavItem("Audit", "audit", (Role.ADMINISTRATOR,)),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Template context: `nav_items`, the links this user may follow, the current one marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for item in NAV:
+        if item.roles is not None and not has_role(user, *item.roles):
+            continue
+        url = reverse(item.url_name)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active})
+    return {"nav_items": items}

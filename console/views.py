@@ -1,0 +1,45 @@
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from console import audit
+from console.models import AuditEntry
+from console.roles import Role, role_required
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/home.html", {"tenants": request.user.tenants.all()})
+
+
+@require_GET
+@role_required(Role.ADMINISTRATOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.all()
+    filters = {
+        "actor": request.GET.get("actor", "").strip(),
+        "action": request.GET.get("action", "").strip(),
+        "outcome": request.GET.get("outcome", "").strip(),
+    }
+    if filters["actor"]:
+        entries = entries.filter(actor_name__icontains=filters["actor"])
+    if filters["action"]:
+        entries = entries.filter(action__icontains=filters["action"])
+    if filters["outcome"] in AuditEntry.Outcome.values:
+        entries = entries.filter(outcome=filters["outcome"])
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/audit.html",
+        {"page": page, "filters": filters, "outcomes": AuditEntry.Outcome.choices},
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403 page; every refusal is audited so that probing shows up in the trail."""
+    audit.record(request, "access", request.path, outcome=audit.Outcome.REFUSED,
+                 detail=str(exception))
+    return render(request, "403.html", {"reason": str(exception)}, status=403)

@@ -1,0 +1,1 @@
+"""The embedded mini cluster: two Hadoop-like clusters and a Redis on loopback."""

@@ -1,0 +1,69 @@
+"""Where the mini cluster keeps its files and which loopback ports it uses.
+
+Ports are fixed per deployment (so the README can name them) and shifted as a block
+by LOCKSTEP_PORT_OFFSET, which the test suite uses to run beside a live demo.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SITES = ("site-a", "site-b")
+HOST = "127.0.0.1"
+# The user the console acts as on every cluster; the WebHDFS superuser.
+CONSOLE_USER = "lockstep"
+
+
+@dataclass(frozen=True)
+class SitePorts:
+    zookeeper: int
+    hiveserver2: int
+    webhdfs: int
+    datanode: int
+    ldap: int
+
+
+BASE_PORTS = {
+    "site-a": SitePorts(zookeeper=2181, hiveserver2=10000, webhdfs=9870, datanode=9864, ldap=3890),
+    "site-b": SitePorts(zookeeper=2182, hiveserver2=10001, webhdfs=9871, datanode=9865, ldap=3891),
+}
+BASE_REDIS_PORT = 6390
+
+
+@dataclass(frozen=True)
+class Layout:
+    var_dir: Path
+    redis_port: int
+    sites: dict[str, SitePorts]
+
+    @classmethod
+    def build(cls, var_dir: Path, offset: int = 0) -> "Layout":
+        sites = {
+            name: SitePorts(*(port + offset for port in vars(ports).values()))
+            for name, ports in BASE_PORTS.items()
+        }
+        return cls(var_dir=var_dir, redis_port=BASE_REDIS_PORT + offset, sites=sites)
+
+    @classmethod
+    def from_env(cls, default_var_dir: Path) -> "Layout":
+        return cls.build(
+            Path(os.environ.get("LOCKSTEP_MINICLUSTER_DIR", str(default_var_dir))),
+            int(os.environ.get("LOCKSTEP_PORT_OFFSET", "0")),
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{HOST}:{self.redis_port}/0"
+
+    def site_dir(self, site: str) -> Path:
+        return self.var_dir / site
+
+    def site_root(self, site: str) -> Path:
+        """The local directory that the site's WebHDFS serves as `/`."""
+        return self.site_dir(site) / "root"
+
+    def webhdfs_url(self, site: str) -> str:
+        return f"http://{HOST}:{self.sites[site].webhdfs}"
+
+    def zookeeper_hosts(self, site: str) -> str:
+        return f"{HOST}:{self.sites[site].zookeeper}"

@@ -1,0 +1,205 @@
+"""Every process of the embedded mini cluster: how to start, probe and stop it.
+
+`up`, `down` and `status` are used by `manage.py minicluster` and, unchanged, by the
+test suite's session fixtures, so tests run against the same processes as the demo.
+"""
+
+import importlib.util
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.hiveserver2 import HiveServer2
+from minicluster import processes
+from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
+
+ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+
+
+class MiniClusterError(Exception):
+    """A service that could not be started; the message names it and its log."""
+
+
+@dataclass
+class Service:
+    name: str
+    port: int
+    command: list[str]
+    cwd: Path
+    probe: Callable[[], bool]
+    ready_timeout: float
+    # Text that the running process's command line carries: tells our process from
+    # a recycled pid, and the same program run for two sites (or demo and tests) apart.
+    marker: str
+    prepare: Callable[[], None] = lambda: None
+    env: dict[str, str] = field(default_factory=dict)
+    after_start: Callable[[], None] = lambda: None
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    port: int
+    pid: int | None
+    answers: bool
+
+
+def _pid_file(layout: Layout, service: Service) -> Path:
+    return layout.var_dir / "pids" / f"{service.name.replace('/', '-')}.pid"
+
+
+def _log_file(layout: Layout, service: Service) -> Path:
+    return layout.var_dir / "logs" / f"{service.name.replace('/', '-')}.log"
+
+
+def redis_service(layout: Layout) -> Service:
+    port = layout.redis_port
+    return Service(
+        name="redis",
+        port=port,
+        command=[
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
+        ],
+        cwd=layout.var_dir,
+        probe=lambda: processes.exchange(HOST, port, b"PING\r\n").startswith(b"+PONG"),
+        ready_timeout=10,
+        marker=f":{port}",
+    )
+
+
+def zookeeper_service(layout: Layout, site: str) -> Service:
+    port = layout.sites[site].zookeeper
+    data_dir = layout.site_dir(site) / "zookeeper"
+    config = data_dir / "zoo.cfg"
+
+    def prepare() -> None:
+        (data_dir / "data").mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            f"tickTime=1000\ninitLimit=10\nsyncLimit=5\n"
+            f"dataDir={data_dir / 'data'}\nclientPort={port}\nclientPortAddress={HOST}\n"
+            "admin.enableServer=false\n4lw.commands.whitelist=ruok,srvr,stat,mntr\n"
+            "maxSessionTimeout=60000\n"
+        )
+
+    return Service(
+        name=f"{site}/zookeeper",
+        port=port,
+        command=[
+            "java", "-Xmx256m", "-cp", ZOOKEEPER_CLASSPATH,
+            "org.apache.zookeeper.server.ZooKeeperServerMain", str(config),
+        ],
+        cwd=data_dir,
+        probe=lambda: processes.exchange(HOST, port, b"ruok") == b"imok",
+        ready_timeout=30,
+        marker=str(config),
+        prepare=prepare,
+    )
+
+
+def spark_home() -> Path:
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise MiniClusterError("pyspark is not installed: run ./lockstep setup")
+    return Path(spec.origin).parent
+
+
+def hiveserver2_service(layout: Layout, site: str) -> Service:
+    """The Spark Thrift Server: HiveServer2's protocol over SparkSQL and a Derby metastore."""
+    port = layout.sites[site].hiveserver2
+    spark_dir = layout.site_dir(site) / "spark"
+    warehouse = layout.site_root(site) / "data" / "warehouse"
+    home = spark_home()
+
+    def prepare() -> None:
+        spark_dir.mkdir(parents=True, exist_ok=True)
+        warehouse.mkdir(parents=True, exist_ok=True)
+
+    metastore = f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
+    return Service(
+        name=f"{site}/hiveserver2",
+        port=port,
+        command=[
+            str(home / "bin" / "spark-submit"),
+            "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+            "--master", "local[2]",
+            "--driver-memory", "768m",
+            "--conf", "spark.ui.enabled=false",
+            "--conf", f"spark.sql.warehouse.dir=file://{warehouse}",
+            "--conf", f"spark.hadoop.javax.jdo.option.ConnectionURL={metastore}",
+            "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={spark_dir}",
+            "--hiveconf", f"hive.server2.thrift.port={port}",
+            "--hiveconf", f"hive.server2.thrift.bind.host={HOST}",
+            "--hiveconf", "hive.server2.authentication=NOSASL",
+            "spark-internal",
+        ],
+        cwd=spark_dir,
+        env={"SPARK_HOME": str(home), "SPARK_LOG_DIR": str(spark_dir / "logs")},
+        probe=HiveServer2(HOST, port, CONSOLE_USER).ping,
+        ready_timeout=180,
+        marker=f"hive.server2.thrift.port={port}",
+        prepare=prepare,
+    )
+
+
+def services(layout: Layout) -> list[Service]:
+    """Every service of the mini cluster, in start order."""
+    found = [redis_service(layout)]
+    for site in SITES:
+        found += [zookeeper_service(layout, site), hiveserver2_service(layout, site)]
+    return found
+
+
+def status(layout: Layout) -> list[Status]:
+    def one(service: Service) -> Status:
+        pid = processes.read_pid(_pid_file(layout, service), service.marker)
+        return Status(service.name, service.port, pid, service.probe())
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, services(layout)))
+
+
+def _start(layout: Layout, service: Service) -> None:
+    pid_file = _pid_file(layout, service)
+    if processes.read_pid(pid_file, service.marker) is None:
+        if service.probe():
+            raise MiniClusterError(
+                f"{service.name}: port {service.port} is taken by a process this mini "
+                "cluster did not start; stop it or set LOCKSTEP_PORT_OFFSET"
+            )
+        service.prepare()
+        processes.spawn(service.command, pid_file, _log_file(layout, service), service.cwd,
+                        service.env)
+    if not processes.wait_until(service.probe, service.ready_timeout, interval=0.2):
+        raise MiniClusterError(
+            f"{service.name} did not answer on port {service.port} within "
+            f"{service.ready_timeout:.0f} s; see {_log_file(layout, service)}"
+        )
+    service.after_start()
+
+
+def up(layout: Layout) -> list[Status]:
+    """Start every service not already running (in parallel) and wait until each answers."""
+    layout.var_dir.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(_start, layout, service) for service in services(layout)]
+        errors = [str(error) for f in futures if (error := f.exception())]
+    if errors:
+        raise MiniClusterError("; ".join(errors))
+    return status(layout)
+
+
+def down(layout: Layout) -> list[str]:
+    """Stop, by pid, only the services this mini cluster started; return their names."""
+    stopped = []
+    for service in reversed(services(layout)):
+        pid_file = _pid_file(layout, service)
+        pid = processes.read_pid(pid_file, service.marker)
+        if pid is not None:
+            processes.terminate(pid)
+            stopped.append(service.name)
+        pid_file.unlink(missing_ok=True)
+    return stopped
+

@@ -1,0 +1,246 @@
+"""The SQLite database beside a cluster's directory: what the disk cannot hold.
+
+Live inodes are keyed by HDFS path and carry owner, group, permission, ACL,
+replication, block size, access time, file id and the snapshottable flag; type,
+length and modification time always come from the disk. Snapshots keep a full copy
+of every entry's attributes (`snap_entry`), so later changes never reach them.
+"""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from minicluster.webhdfs.inodes import ROOT_FILE_ID, Node
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inode (
+    path TEXT PRIMARY KEY,
+    file_id INTEGER NOT NULL UNIQUE,
+    is_dir INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    perm INTEGER NOT NULL,
+    acl TEXT NOT NULL,
+    replication INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    atime INTEGER NOT NULL,
+    snapshottable INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (
+    id INTEGER PRIMARY KEY,
+    dir_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (dir_id, name)
+);
+CREATE TABLE IF NOT EXISTS snap_entry (
+    snap_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    parent TEXT,
+    file_id INTEGER NOT NULL,
+    is_dir INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    atime INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    perm INTEGER NOT NULL,
+    acl TEXT NOT NULL,
+    replication INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    PRIMARY KEY (snap_id, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS snap_entry_parent ON snap_entry (snap_id, parent);
+"""
+
+def subtree_range(path: str) -> tuple[str, str]:
+    """Bounds (exclusive) of the keys strictly below `path` ('/' sorts just before '0')."""
+    prefix = path.rstrip("/") + "/"
+    return prefix, prefix[:-1] + "0"
+
+
+def entry_node(row: tuple) -> Node:
+    _, file_id, is_dir, length, mtime, atime, owner, grp, perm, acl, repl, block = row
+    return Node(file_id, bool(is_dir), length, mtime, atime, owner, grp, perm,
+                tuple(acl.split(",")) if acl else (), repl, block)
+
+
+class Store:
+    def __init__(self, db_file: Path) -> None:
+        # One namespace thread owns the connection; autocommit, with explicit transactions.
+        self.db = sqlite3.connect(db_file, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def allocate_ids(self, count: int) -> int:
+        """Reserve `count` new file ids and return the first."""
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM counter WHERE name='file_id'").fetchone()
+            first = row[0] if row else ROOT_FILE_ID
+            self.db.execute(
+                "INSERT OR REPLACE INTO counter (name, value) VALUES ('file_id', ?)",
+                (first + count,),
+            )
+        return first
+
+    # live inodes
+
+    def inode(self, path: str) -> tuple | None:
+        return self.db.execute(
+            "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
+            " atime, snapshottable FROM inode WHERE path=?",
+            (path,),
+        ).fetchone()
+
+    def inodes(self, paths: list[str]) -> dict[str, tuple]:
+        rows = self.db.execute(
+            "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
+            " atime, snapshottable FROM inode WHERE path IN (SELECT value FROM json_each(?))",
+            (json.dumps(paths),),
+        )
+        return {row[0]: row for row in rows}
+
+    def subtree_inodes(self, path: str) -> dict[str, tuple]:
+        low, high = subtree_range(path)
+        rows = self.db.execute(
+            "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
+            " atime, snapshottable FROM inode WHERE path=? OR (path>? AND path<?)",
+            (path, low, high),
+        )
+        return {row[0]: row for row in rows}
+
+    def put_inodes(self, rows: Iterable[tuple]) -> None:
+        """Insert or replace (path, file_id, is_dir, owner, grp, perm, acl, replication,
+        block_size, atime, snapshottable) rows."""
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO inode VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def delete_subtree(self, path: str) -> None:
+        low, high = subtree_range(path)
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM inode WHERE path=? OR (path>? AND path<?)", (path, low, high)
+            )
+
+    def move_subtree(self, src: str, dst: str) -> None:
+        low, high = subtree_range(src)
+        with self.transaction():
+            self.delete_subtree(dst)
+            self.db.execute(
+                "UPDATE inode SET path = ? || substr(path, ?) "
+                "WHERE path=? OR (path>? AND path<?)",
+                (dst, len(src) + 1, src, low, high),
+            )
+
+    def snapshottable_dirs(self, path: str = "/") -> list[tuple[str, int]]:
+        """(path, file_id) of snapshottable directories at or below `path`."""
+        low, high = subtree_range(path)
+        return self.db.execute(
+            "SELECT path, file_id FROM inode WHERE snapshottable=1 "
+            "AND (path=? OR (path>? AND path<?)) ORDER BY path",
+            (path, low, high),
+        ).fetchall()
+
+    def all_inode_paths(self) -> list[tuple[str, int]]:
+        return self.db.execute("SELECT path, is_dir FROM inode").fetchall()
+
+    def drop_inodes(self, paths: list[str]) -> None:
+        with self.transaction():
+            self.db.executemany("DELETE FROM inode WHERE path=?", [(p,) for p in paths])
+
+    # snapshots
+
+    def snapshots(self, dir_id: int) -> list[tuple[int, str, int]]:
+        """(id, name, created) of a directory's snapshots, oldest first."""
+        return self.db.execute(
+            "SELECT id, name, created FROM snapshot WHERE dir_id=? ORDER BY id", (dir_id,)
+        ).fetchall()
+
+    def snapshot(self, dir_id: int, name: str) -> tuple[int, str, int] | None:
+        return self.db.execute(
+            "SELECT id, name, created FROM snapshot WHERE dir_id=? AND name=?", (dir_id, name)
+        ).fetchone()
+
+    def snapshot_ids(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT id FROM snapshot")}
+
+    def add_snapshot(self, dir_id: int, name: str, created: int) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO snapshot (dir_id, name, created) VALUES (?,?,?)", (dir_id, name, created)
+        )
+        return int(cursor.lastrowid or 0)
+
+    def add_entries(self, snap_id: int, entries: Iterable[tuple[str, str | None, Node]]) -> None:
+        self.db.executemany(
+            "INSERT INTO snap_entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (snap_id, rel, parent, n.file_id, n.is_dir, n.length, n.mtime, n.atime,
+                 n.owner, n.group, n.perm, ",".join(n.acl), n.replication, n.block_size)
+                for rel, parent, n in entries
+            ),
+        )
+
+    def remove_snapshot(self, snap_id: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM snap_entry WHERE snap_id=?", (snap_id,))
+            self.db.execute("DELETE FROM snapshot WHERE id=?", (snap_id,))
+
+    def rename_snapshot(self, snap_id: int, name: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE snapshot SET name=? WHERE id=?", (name, snap_id))
+
+    def entry(self, snap_id: int, rel: str) -> Node | None:
+        row = self.db.execute(
+            "SELECT path, file_id, is_dir, length, mtime, atime, owner, grp, perm, acl,"
+            " replication, block_size FROM snap_entry WHERE snap_id=? AND path=?",
+            (snap_id, rel),
+        ).fetchone()
+        return entry_node(row) if row else None
+
+    def child_entries(self, snap_id: int, rel: str) -> list[tuple[str, Node]]:
+        rows = self.db.execute(
+            "SELECT path, file_id, is_dir, length, mtime, atime, owner, grp, perm, acl,"
+            " replication, block_size FROM snap_entry WHERE snap_id=? AND parent=?",
+            (snap_id, rel),
+        )
+        return [(row[0], entry_node(row)) for row in rows]
+
+    def child_count(self, snap_id: int, rel: str) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM snap_entry WHERE snap_id=? AND parent=?", (snap_id, rel)
+        ).fetchone()[0]
+
+    def catalog(self, snap_id: int, rel: str = "") -> list[tuple[str, Node]]:
+        """Every entry of a snapshot at or below `rel`."""
+        if rel:
+            low, high = subtree_range(rel)
+            rows = self.db.execute(
+                "SELECT path, file_id, is_dir, length, mtime, atime, owner, grp, perm, acl,"
+                " replication, block_size FROM snap_entry"
+                " WHERE snap_id=? AND (path=? OR (path>? AND path<?))",
+                (snap_id, rel, low, high),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT path, file_id, is_dir, length, mtime, atime, owner, grp, perm, acl,"
+                " replication, block_size FROM snap_entry WHERE snap_id=?",
+                (snap_id,),
+            )
+        return [(row[0], entry_node(row)) for row in rows]

@@ -1,0 +1,78 @@
+"""The console websocket: refused without a login, live events for logged-in users."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from console import events
+from console.asgi import application
+from console.roles import Role
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie(user) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())
+
+
+async def handshake(headers: list[tuple[bytes, bytes]]) -> tuple[bool, dict | None]:
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    hello = await communicator.receive_json_from(timeout=5) if connected else None
+    await communicator.disconnect()
+    return connected, hello
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_websocket_is_refused(minicluster):
+    connected, _ = async_to_sync(handshake)([ORIGIN])
+    assert not connected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logged_in_websocket_is_accepted_and_greeted(minicluster, make_user):
+    user = make_user("otto", Role.OPERATOR)
+    connected, hello = async_to_sync(handshake)([ORIGIN, session_cookie(user)])
+    assert connected
+    assert hello == {"kind": "hello", "data": {"user": "otto", "roles": ["operators"]}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_from_a_foreign_origin_is_refused(minicluster, make_user):
+    user = make_user("otto", Role.OPERATOR)
+    connected, _ = async_to_sync(handshake)([(b"origin", b"http://evil.example"),
+                                             session_cookie(user)])
+    assert not connected
+
+
+async def receive_pushes(headers, pushes) -> list[dict]:
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await communicator.receive_json_from(timeout=5)  # hello
+    for group, text in pushes:
+        await events.push_async(group, "notice", {"text": text})
+    received = []
+    while not await communicator.receive_nothing(timeout=0.5):
+        received.append(await communicator.receive_json_from())
+    await communicator.disconnect()
+    return received
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushed_events_reach_only_their_audience(minicluster, make_user):
+    tenant_user = make_user("tina", Role.TENANT, tenant="acme")
+    other_tenant = make_user("tom", Role.TENANT, tenant="globex")
+    pushes = [
+        (events.everyone(), "for all"),
+        (events.role_group(Role.OPERATOR), "for operators"),
+        (events.tenant_group(tenant_user.tenants.get().pk), "for acme"),
+        (events.tenant_group(other_tenant.tenants.get().pk), "for globex"),
+    ]
+    received = async_to_sync(receive_pushes)([ORIGIN, session_cookie(tenant_user)], pushes)
+    assert [event["data"]["text"] for event in received] == ["for all", "for acme"]

@@ -1,0 +1,87 @@
+"""Settings come from the environment, with defaults safe for one machine."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.env import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOW = (
+    "import json; from django.conf import settings; "
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, "
+    "'engine': db['ENGINE'], 'db_name': str(db['NAME']), 'redis': settings.REDIS_URL, "
+    "'queues': sorted(settings.RQ_QUEUES), 'tz': settings.USE_TZ, "
+    "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
+    "'key': settings.SECRET_KEY}))"
+)
+
+
+def load_settings(tmp_path: Path, **env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
+                          "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
+    clean.update(DJANGO_SETTINGS_MODULE="console.settings", LOCKSTEP_VAR=str(tmp_path), **env)
+    result = subprocess.run([sys.executable, "-c", SHOW], cwd=ROOT, env=clean,
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def test_defaults_are_safe_for_one_machine(tmp_path):
+    loaded = load_settings(tmp_path)
+    assert loaded["debug"] is False
+    assert loaded["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["db_name"] == str(tmp_path / "lockstep.sqlite3")
+    assert loaded["redis"] == "redis://127.0.0.1:6390/0"
+    assert loaded["layer"] == ["redis://127.0.0.1:6390/0"]
+    assert loaded["queues"] == ["control", "primary-site", "secondary-site"]
+    assert loaded["tz"] is True
+
+
+def test_secret_key_is_generated_once_into_var(tmp_path):
+    first = load_settings(tmp_path)["key"]
+    assert len(first) >= 50
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert load_settings(tmp_path)["key"] == first
+
+
+def test_environment_overrides_every_default(tmp_path):
+    loaded = load_settings(
+        tmp_path,
+        DEBUG="true",
+        ALLOWED_HOSTS="console.example, 10.0.0.5",
+        DATABASE_URL="postgres://lock:s%40cret@db.example:5433/lockstep",
+        REDIS_URL="redis://cache.example:6379/2",
+        SECRET_KEY="given-key",
+    )
+    assert loaded["debug"] is True
+    assert loaded["hosts"] == ["console.example", "10.0.0.5"]
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["db_name"] == "lockstep"
+    assert loaded["redis"] == loaded["layer"][0] == "redis://cache.example:6379/2"
+    assert loaded["key"] == "given-key"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
+    assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"] == (
+        "redis://127.0.0.1:7390/0"
+    )
+
+
+def test_database_url_is_parsed_with_credentials():
+    db = database_from_url("postgresql://u:p%2Fw@h:1/n")
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "u", "p/w", "h", "1", "n"
+    )
+
+
+def test_database_url_of_another_kind_is_refused():
+    with pytest.raises(ValueError, match="postgres://"):
+        database_from_url("mysql://u@h/n")

@@ -1,0 +1,106 @@
+"""`manage.py minicluster up | status | down` against the real servers.
+
+This test runs a mini cluster of its own (its own ports and directory), so that
+stopping it does not stop the one the rest of the suite shares.
+"""
+
+import io
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from adapters.hiveserver2 import HiveServer2
+from minicluster import processes, services
+from minicluster.layout import CONSOLE_USER, HOST, Layout
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("minicluster", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def own_layout(tmp_path: Path, settings) -> Layout:
+    layout = Layout.build(tmp_path / "minicluster", offset=2000)
+    settings.MINICLUSTER = layout
+    yield layout
+    services.down(layout)
+
+
+def test_up_status_down_round_trip(own_layout: Layout):
+    run("up")
+    started = {s.name: s.pid for s in services.status(own_layout)}
+    assert set(started) == {"redis", "site-a/zookeeper", "site-a/hiveserver2",
+                            "site-b/zookeeper", "site-b/hiveserver2"}
+    assert all(started.values())
+
+    run("up")  # a second `up` starts nothing twice
+    assert {s.name: s.pid for s in services.status(own_layout)} == started
+
+    shown = run("status")
+    for name, pid in started.items():
+        assert f"{name}" in shown and str(pid) in shown
+    assert shown.count("yes") == 5
+
+    assert processes.exchange(HOST, own_layout.redis_port, b"PING\r\n") == b"+PONG\r\n"
+    site_a = own_layout.sites["site-a"]
+    assert processes.exchange(HOST, site_a.zookeeper, b"ruok") == b"imok"
+
+    hive = HiveServer2(HOST, site_a.hiveserver2, CONSOLE_USER)
+    hive.query("CREATE TABLE probe (id INT, name STRING) USING parquet")
+    hive.query("INSERT INTO probe VALUES (1, 'one'), (2, 'two')")
+    assert hive.query("SELECT id, name FROM probe ORDER BY id") == [(1, "one"), (2, "two")]
+    # The table's files live in the site's own warehouse, inside its WebHDFS root.
+    table_dir = own_layout.site_root("site-a") / "data" / "warehouse" / "probe"
+    assert any(path.suffix == ".parquet" for path in table_dir.iterdir())
+
+    assert "stopped:" in run("down")
+    for pid in started.values():
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+    with pytest.raises(CommandError, match="do not answer"):
+        run("status")
+    assert "nothing was running" in run("down")
+
+
+def _zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_up_refuses_a_port_taken_by_someone_else_and_down_leaves_it_alone(own_layout: Layout):
+    # A stranger answering PING on the Redis port: not ours to use, nor to stop.
+    stranger = subprocess.Popen(
+        [sys.executable, "-c", STRANGER, str(own_layout.redis_port)], stdout=subprocess.PIPE
+    )
+    try:
+        assert stranger.stdout.readline() == b"listening\n"
+        with pytest.raises(services.MiniClusterError, match="taken by a process"):
+            services._start(own_layout, services.redis_service(own_layout))
+        services.down(own_layout)
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+STRANGER = """
+import socket, sys
+server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+print("listening", flush=True)
+while True:
+    conn, _ = server.accept()
+    conn.recv(64)
+    conn.sendall(b"+PONG\\r\\n")
+    conn.close()
+"""
+
+
+def test_socket_probe_of_a_closed_port_is_empty():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        free_port = sock.getsockname()[1]
+    assert processes.exchange(HOST, free_port, b"ruok") == b""

@@ -1,0 +1,14 @@
+"""Test settings: the console's own, with the mini cluster moved to ports and a
+directory of its own so that the suite runs beside a live demo."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("LOCKSTEP_PORT_OFFSET", "1000")
+_VAR = Path(__file__).resolve().parent.parent / "var"
+os.environ.setdefault("LOCKSTEP_MINICLUSTER_DIR", str(_VAR / "test-minicluster"))
+
+from console.settings import *  # noqa: E402, F403
+
+# Hashing is not what these tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
