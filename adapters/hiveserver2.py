@@ -32,7 +32,9 @@ class HiveServer2:
             cursor.execute(sql, parameters)
             return cursor.fetchall() if cursor.description else []
         except hive.Error as error:
-            raise HiveServer2Error(f"HiveServer2 refused {sql.split()[0]}: {error}") from error
+            raise HiveServer2Error(
+                f"HiveServer2 refused {sql.split()[0]}: {_reason(error)}"
+            ) from error
         finally:
             connection.close()
 
@@ -41,3 +43,10 @@ class HiveServer2:
             return self.query("SELECT 1") == [(1,)]
         except HiveServer2Error:
             return False
+
+
+def _reason(error: Exception) -> str:
+    """The server's one-line reason, without the Java stack and query plan pyhive carries."""
+    status = getattr(error.args[0], "status", None) if error.args else None
+    message = getattr(status, "errorMessage", None) or str(error)
+    return message.removeprefix("Error running query: ").split("\n", 1)[0]

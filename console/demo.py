@@ -1,16 +1,33 @@
-"""The demo's logins: one per role, with passwords generated once per machine."""
+"""The demo: one login per role, and the patent's bill-clearing example on site-a.
+
+Every step is idempotent, so `./lockstep demo` can run again over an existing demo.
+"""
 
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
+from django.utils import timezone
+
+from adapters.hiveserver2 import HiveServer2
+from adapters.webhdfs import WebHdfs
+from backups.models import Service
+from backups.protection import ServiceRequest, save_service
+from backups.scheduling import next_whole_minute
 from console.accounts import ensure_user
-from console.models import Tenant
+from console.models import Cluster, Pairing, Tenant
+from console.pairing import pair
 from console.roles import Role
+from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 
 DEMO_USERS = {"admin": Role.ADMINISTRATOR, "operator": Role.OPERATOR, "alice": Role.TENANT}
 DEMO_TENANT = "acme"
+BILLS_DIR = f"{SNAPSHOT_ROOT}/acme/bills"
+CUSTOMERS = [(1, "Ada Lovelace"), (2, "Grace Hopper"), (3, "Edsger Dijkstra"),
+             (4, "Barbara Liskov"), (5, "Donald Knuth")]
+SERVICE_NAME = "bill clearing"
 
 
 def demo_passwords(var_dir: Path) -> dict[str, str]:
@@ -35,3 +52,63 @@ def seed_logins(var_dir: Path) -> dict[str, str]:
         ensure_user(username, role, passwords[username],
                     tenant if role is Role.TENANT else None)
     return passwords
+
+
+def register_sites(layout: Layout) -> dict[str, Cluster]:
+    clusters = {}
+    for number, site in enumerate(SITES, start=1):
+        ports = layout.sites[site]
+        clusters[site], _ = Cluster.objects.update_or_create(name=site, defaults={
+            "location": f"data centre {number} (loopback)",
+            "description": "embedded mini cluster",
+            "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
+            "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+            "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
+            "snapshot_root": SNAPSHOT_ROOT,
+            "table_location_prefix": f"file:{layout.site_root(site)}",
+            "nodes": 1, "cores": os.cpu_count(),
+        })
+    return clusters
+
+
+def write_bill_clearing_data(layout: Layout, site: str = "site-a") -> None:
+    """Customers (Hive), settlements (SparkSQL) and bill files naming those customers."""
+    hive = HiveServer2(HOST, layout.sites[site].hiveserver2, "alice")
+    hive.query("CREATE DATABASE IF NOT EXISTS acme")
+    hive.query("CREATE TABLE IF NOT EXISTS acme.customers (id INT, name STRING) "
+               "STORED AS PARQUET")
+    hive.query("CREATE TABLE IF NOT EXISTS acme.settlements (bill INT, amount DOUBLE, "
+               "day STRING) USING parquet PARTITIONED BY (day)")
+    if not hive.query("SELECT id FROM acme.customers LIMIT 1"):
+        rows = ", ".join(f"({cid}, '{name}')" for cid, name in CUSTOMERS)
+        hive.query(f"INSERT INTO acme.customers VALUES {rows}")  # noqa: S608 (our constants)
+    webhdfs = WebHdfs(layout.webhdfs_url(site), CONSOLE_USER)
+    webhdfs.makedirs(BILLS_DIR)
+    for bill in range(1, 21):
+        customer = CUSTOMERS[bill % len(CUSTOMERS)][0]
+        path = f"{BILLS_DIR}/bill-{bill:05d}.csv"
+        if webhdfs.status(path, strict=False) is None:
+            webhdfs.write(path, f"bill,customer,amount\n{bill},{customer},{bill * 9.5}\n".encode())
+    if not hive.query("SELECT bill FROM acme.settlements LIMIT 1"):
+        hive.query("INSERT INTO acme.settlements VALUES (1, 9.5, '2026-11-24'), "
+                   "(2, 19.0, '2026-11-25')")
+
+
+def seed_bill_clearing(layout: Layout, by: str = "admin") -> Service:
+    """Register and pair the two sites, write the data and define the service."""
+    clusters = register_sites(layout)
+    pairing = Pairing.objects.filter(primary=clusters["site-a"]).first() or pair(
+        clusters["site-a"], clusters["site-b"], by=by)
+    write_bill_clearing_data(layout)
+    tenant = Tenant.objects.get(name=DEMO_TENANT)
+    existing = Service.objects.filter(tenant=tenant, name=SERVICE_NAME).first()
+    if existing is not None:
+        return existing
+    return save_service(ServiceRequest(
+        tenant=tenant, name=SERVICE_NAME, pairing=pairing,
+        description="Bill details (HDFS), customers (Hive), settlements (SparkSQL)",
+        data_sets=[("hdfs", BILLS_DIR), ("hive", "acme.customers"),
+                   ("sparksql", "acme.settlements")],
+        first_moment=next_whole_minute(timezone.now()) + timedelta(minutes=1),
+        period=timedelta(minutes=5), retention=12,
+    ), by=by)

@@ -19,6 +19,16 @@ class Tenant(models.Model):
     )
     display_name = models.CharField(max_length=200, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="tenants", blank=True)
+    hdfs_roots = models.TextField(
+        "HDFS roots", blank=True,
+        help_text="One absolute path a line: the directories this tenant may back up "
+                  "(default /data/NAME).",
+    )
+    databases = models.TextField(
+        blank=True,
+        help_text="One Hive/SparkSQL database a line that this tenant may back up "
+                  "(default NAME).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -26,6 +36,14 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def roots(self) -> list[str]:
+        return self.hdfs_roots.split() or [f"/data/{self.name}"]
+
+    @property
+    def database_names(self) -> list[str]:
+        return [name.lower() for name in self.databases.split()] or [self.name.replace("-", "_")]
 
 
 class AuditEntry(models.Model):
@@ -54,3 +72,88 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.outcome}"
+
+
+HDFS_PATH_HELP = "An absolute HDFS path, e.g. /data."
+
+
+class Cluster(models.Model):
+    """A Hadoop cluster: the endpoints Lockstep reaches it through, and where it stands."""
+
+    name = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9-]*$",
+                "Use lower-case letters, digits and hyphens, starting with a letter.",
+            )
+        ],
+    )
+    location = models.CharField(max_length=200, help_text="Site or data centre.")
+    description = models.TextField(blank=True)
+    webhdfs_url = models.URLField("WebHDFS URL", help_text="The namenode's HTTP address, "
+                                  "e.g. http://nn.example:9870")
+    webhdfs_user = models.CharField("WebHDFS user", max_length=100, default="lockstep")
+    hiveserver2_host = models.CharField("HiveServer2 host", max_length=200)
+    hiveserver2_port = models.PositiveIntegerField("HiveServer2 port", default=10000)
+    zookeeper_hosts = models.CharField(
+        "ZooKeeper connect string", max_length=500, help_text="host:port[,host:port...]"
+    )
+    ldap_url = models.CharField("LDAP URL", max_length=300, blank=True,
+                                help_text="ldap://host:port, for users and tenants")
+    snapshot_root = models.CharField(max_length=500, default="/data", help_text=HDFS_PATH_HELP)
+    table_location_prefix = models.CharField(
+        max_length=500, blank=True,
+        help_text="How HiveServer2 writes the HDFS root in a table's location, when it is "
+                  "not hdfs://HOST:PORT (e.g. file:/srv/cluster-root for the mini cluster).",
+    )
+    nodes = models.PositiveIntegerField(null=True, blank=True)
+    cores = models.PositiveIntegerField(null=True, blank=True)
+    memory_gib = models.PositiveIntegerField("memory (GiB)", null=True, blank=True)
+    storage_tib = models.DecimalField("storage (TiB)", max_digits=10, decimal_places=2,
+                                      null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def resources(self) -> str:
+        """The resource specification as one line, e.g. `3 nodes · 48 cores · 384 GiB`."""
+        parts = [
+            f"{self.nodes} node{'s' if self.nodes != 1 else ''}" if self.nodes else "",
+            f"{self.cores} cores" if self.cores else "",
+            f"{self.memory_gib} GiB memory" if self.memory_gib else "",
+            f"{self.storage_tib} TiB storage" if self.storage_tib else "",
+        ]
+        return " · ".join(part for part in parts if part)
+
+    @property
+    def pairing(self) -> "Pairing | None":
+        return Pairing.objects.filter(
+            models.Q(primary=self) | models.Q(secondary=self)
+        ).select_related("primary", "secondary").first()
+
+
+class Pairing(models.Model):
+    """A primary cluster and the secondary that holds its restore points."""
+
+    primary = models.OneToOneField(Cluster, on_delete=models.PROTECT, related_name="+")
+    secondary = models.OneToOneField(Cluster, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(primary=models.F("secondary")),
+                name="pairing_of_two_clusters",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.primary} → {self.secondary}"

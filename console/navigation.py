@@ -18,6 +18,8 @@ class NavItem:
 
 NAV = [
     NavItem("Overview", "home"),
+    NavItem("Clusters", "clusters", (Role.ADMINISTRATOR, Role.OPERATOR)),
+    NavItem("Services", "services", tuple(Role)),
     NavItem("Audit", "audit", (Role.ADMINISTRATOR,)),
 ]
 

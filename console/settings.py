@@ -103,6 +103,11 @@ X_FRAME_OPTIONS = "DENY"
 MINICLUSTER = Layout.from_env(VAR_DIR / "minicluster")
 REDIS_URL = env_str("REDIS_URL", MINICLUSTER.redis_url)
 
+# How long a cluster endpoint may take to answer a health check, in seconds.
+LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))
+# Pairing and every round are refused above this clock skew between console and cluster.
+LOCKSTEP_MAX_CLOCK_SKEW = float(env_str("LOCKSTEP_MAX_CLOCK_SKEW", "2"))
+
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}
     for name in ("control", "primary-site", "secondary-site")
@@ -120,7 +125,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # pyhive logs every statement, thrift every refused connection (with a traceback):
+    # pyhive logs every statement, thrift every refused connection (with a traceback),
+    # hdfs and kazoo every call and connection:
     # the adapters turn those into errors of their own.
-    "loggers": {"pyhive": {"level": "WARNING"}, "thrift": {"level": "CRITICAL"}},
+    "loggers": {
+        "pyhive": {"level": "WARNING"},
+        "thrift": {"level": "CRITICAL"},
+        "hdfs": {"level": "WARNING"},
+        "kazoo": {"level": "WARNING"},
+    },
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import views
+from console import cluster_views, views
 
 handler403 = "console.views.permission_denied"
 
@@ -15,6 +15,15 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit"),
+    path("clusters/", cluster_views.cluster_list, name="clusters"),
+    path("clusters/new/", cluster_views.cluster_edit, name="cluster-new"),
+    path("clusters/<slug:name>/edit/", cluster_views.cluster_edit, name="cluster-edit"),
+    path("clusters/<slug:name>/delete/", cluster_views.cluster_delete, name="cluster-delete"),
+    path("clusters/<slug:name>/state/", cluster_views.cluster_state_json, name="cluster-state"),
+    path("pairings/new/", cluster_views.pairing_create, name="pairing-new"),
+    path("pairings/<int:pk>/delete/", cluster_views.pairing_delete, name="pairing-delete"),
+    path("services/", include("backups.urls")),
+    path("api/", include("console.api_urls")),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
 ]

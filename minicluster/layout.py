@@ -5,6 +5,7 @@ by LOCKSTEP_PORT_OFFSET, which the test suite uses to run beside a live demo.
 """
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ SITES = ("site-a", "site-b")
 HOST = "127.0.0.1"
 # The user the console acts as on every cluster; the WebHDFS superuser.
 CONSOLE_USER = "lockstep"
+# Every site's snapshottable directory; the Hive warehouse lives at SNAPSHOT_ROOT/warehouse.
+SNAPSHOT_ROOT = "/data"
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,21 @@ class Layout:
 
     def zookeeper_hosts(self, site: str) -> str:
         return f"{HOST}:{self.sites[site].zookeeper}"
+
+    def ldap_url(self, site: str) -> str:
+        return f"ldap://{HOST}:{self.sites[site].ldap}"
+
+    def ldap_suffix(self, site: str) -> str:
+        return f"dc={site},dc=lockstep"
+
+    def ldap_admin_dn(self, site: str) -> str:
+        return f"cn=admin,{self.ldap_suffix(site)}"
+
+    def ldap_password(self) -> str:
+        """The LDAP administrators' password, generated once per mini cluster."""
+        path = self.var_dir / "ldap-admin-password"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(16))
+            path.chmod(0o600)
+        return path.read_text().strip()

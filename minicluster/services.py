@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.hiveserver2 import HiveServer2
+from adapters.ldap import Ldap, LdapError
+from adapters.webhdfs import WebHdfs
 from minicluster import processes
-from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
+from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
+from minicluster.webhdfs import launcher as webhdfs_launcher
 
 ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
 
@@ -144,11 +147,94 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
     )
 
 
+def ldap_service(layout: Layout, site: str) -> Service:
+    """Debian's slapd with one MDB database for the site's users, groups and tenants."""
+    port = layout.sites[site].ldap
+    ldap_dir = layout.site_dir(site) / "ldap"
+    config = ldap_dir / "slapd.conf"
+    url = layout.ldap_url(site)
+    suffix = layout.ldap_suffix(site)
+
+    def prepare() -> None:
+        (ldap_dir / "data").mkdir(parents=True, exist_ok=True)
+        schemas = "".join(f"include /etc/ldap/schema/{name}.schema\n"
+                          for name in ("core", "cosine", "inetorgperson", "nis"))
+        config.write_text(
+            f"{schemas}pidfile {ldap_dir / 'slapd.pid'}\nargsfile {ldap_dir / 'slapd.args'}\n"
+            "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            f"database mdb\nmaxsize 104857600\nsuffix \"{suffix}\"\n"
+            f"rootdn \"{layout.ldap_admin_dn(site)}\"\nrootpw {layout.ldap_password()}\n"
+            f"directory {ldap_dir / 'data'}\n"
+        )
+
+    def seed() -> None:
+        admin = Ldap(url, layout.ldap_admin_dn(site), layout.ldap_password())
+        admin.add(suffix, ["dcObject", "organization"], {"dc": site, "o": site})
+        for unit in ("people", "groups", "tenants"):
+            admin.add(f"ou={unit},{suffix}", ["organizationalUnit"], {"ou": unit})
+
+    return Service(
+        name=f"{site}/ldap",
+        port=port,
+        # -d 0: stay in the foreground, so that the pid we record is slapd's own.
+        command=["/usr/sbin/slapd", "-d", "0", "-h", url, "-f", str(config)],
+        cwd=ldap_dir,
+        probe=lambda: _ldap_answers(url),
+        ready_timeout=20,
+        marker=str(config),
+        prepare=prepare,
+        after_start=seed,
+    )
+
+
+def _ldap_answers(url: str) -> bool:
+    try:
+        Ldap(url, timeout=1.0).ping()
+    except LdapError:
+        return False
+    return True
+
+
+def webhdfs_service(layout: Layout, site: str) -> Service:
+    """The WebHDFS server over the site's root directory, with `/data` snapshottable."""
+    ports = layout.sites[site]
+    url = layout.webhdfs_url(site)
+    root = layout.site_root(site)
+    state = layout.site_dir(site) / "webhdfs-state"
+
+    def prepare() -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        state.mkdir(parents=True, exist_ok=True)
+
+    def make_snapshot_root() -> None:
+        client = WebHdfs(url, CONSOLE_USER)
+        client.makedirs(f"{SNAPSHOT_ROOT}/warehouse")
+        client.allow_snapshot(SNAPSHOT_ROOT)
+
+    return Service(
+        name=f"{site}/webhdfs",
+        port=ports.webhdfs,
+        command=webhdfs_launcher.command(root, state, ports.webhdfs, ports.datanode,
+                                         CONSOLE_USER, HOST),
+        cwd=layout.site_dir(site),
+        probe=lambda: webhdfs_launcher.answers(url),
+        ready_timeout=20,
+        marker=f"--namenode-port {ports.webhdfs}",
+        prepare=prepare,
+        after_start=make_snapshot_root,
+    )
+
+
 def services(layout: Layout) -> list[Service]:
     """Every service of the mini cluster, in start order."""
     found = [redis_service(layout)]
     for site in SITES:
-        found += [zookeeper_service(layout, site), hiveserver2_service(layout, site)]
+        found += [
+            zookeeper_service(layout, site),
+            webhdfs_service(layout, site),
+            ldap_service(layout, site),
+            hiveserver2_service(layout, site),
+        ]
     return found
 
 

@@ -1,22 +1,33 @@
-"""Fixtures shared by every suite: the real mini cluster, started once per test run."""
+"""Fixtures shared by every suite: the real mini cluster, started once per test run,
+and the console's view of it (registered clusters, a pairing, a tenant's data)."""
 
+import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from adapters.hiveserver2 import HiveServer2
+from adapters.webhdfs import WebHdfs
+from adapters.zookeeper import ZooKeeper
 from console.accounts import ensure_user
-from console.models import Tenant
+from console.models import Cluster, Tenant
 from console.roles import Role
+from failover.identity import clear_identity
 from minicluster import services
-from minicluster.layout import Layout
+from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
+
+PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture(scope="session")
 def minicluster() -> Iterator[Layout]:
-    """Redis, and ZooKeeper and a Spark Thrift Server per site, on the test ports."""
+    """Every service of both sites on the test ports, started from empty directories."""
     layout: Layout = settings.MINICLUSTER
+    services.down(layout)
+    shutil.rmtree(layout.var_dir, ignore_errors=True)
     services.up(layout)
     yield layout
     services.down(layout)
@@ -26,6 +37,100 @@ def minicluster() -> Iterator[Layout]:
 def make_user(db) -> Callable[..., User]:
     def make(username: str, role: Role, tenant: str | None = None) -> User:
         owner = Tenant.objects.get_or_create(name=tenant)[0] if tenant else None
-        return ensure_user(username, role, "a-long-test-password", owner)
+        return ensure_user(username, role, PASSWORD, owner)
+
+    return make
+
+
+def cluster_fields(layout: Layout, site: str) -> dict:
+    """What an administrator types to register one mini-cluster site."""
+    ports = layout.sites[site]
+    return {
+        "name": site, "location": f"{site} data centre", "description": "",
+        "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
+        "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+        "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
+        "snapshot_root": "/data", "table_location_prefix": f"file:{layout.site_root(site)}",
+        "nodes": 3, "cores": 48, "memory_gib": 384, "storage_tib": "120.00",
+    }
+
+
+def _clear_identities(layout: Layout) -> None:
+    for site in SITES:
+        with ZooKeeper(layout.zookeeper_hosts(site)) as zookeeper:
+            clear_identity(zookeeper)
+
+
+@pytest.fixture
+def clusters(minicluster: Layout, db) -> Iterator[dict[str, Cluster]]:
+    """Both sites registered (not paired); identities cleared again afterwards."""
+    registered = {site: Cluster.objects.create(**cluster_fields(minicluster, site))
+                  for site in SITES}
+    yield registered
+    _clear_identities(minicluster)
+
+
+@pytest.fixture
+def pairing(clusters: dict[str, Cluster]):
+    from console.pairing import pair
+
+    return pair(clusters["site-a"], clusters["site-b"], by="ada")
+
+
+@dataclass(frozen=True)
+class TenantData:
+    """The bill-clearing example's data sets on site-a, for tenants acme and globex."""
+
+    bills: str = "/data/acme/bills"
+    archive: str = "/archive/acme/old-bills"
+    customers: str = "acme.customers"
+    settlements: str = "acme.settlements"
+    globex_dir: str = "/data/globex/ledger"
+    globex_table: str = "globex.accounts"
+
+
+@pytest.fixture(scope="session")
+def tenant_data(minicluster: Layout) -> TenantData:
+    data = TenantData()
+    webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
+    for directory in (data.bills, f"{data.bills}/2026-11", data.archive, data.globex_dir):
+        webhdfs.makedirs(directory)
+    webhdfs.write(f"{data.bills}/2026-11/bill-0001.csv", b"bill,customer\n1,1\n", overwrite=True)
+    hive = HiveServer2(HOST, minicluster.sites["site-a"].hiveserver2, "alice")
+    for database in ("acme", "globex"):
+        hive.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+    # The same tables as the demo's, so that either may create them first.
+    hive.query(f"CREATE TABLE IF NOT EXISTS {data.customers} (id INT, name STRING) "
+               "STORED AS PARQUET")
+    hive.query(f"CREATE TABLE IF NOT EXISTS {data.settlements} (bill INT, amount DOUBLE, "
+               "day STRING) USING parquet PARTITIONED BY (day)")
+    hive.query(f"CREATE TABLE IF NOT EXISTS {data.globex_table} (id INT) USING parquet")
+    hive.query(f"INSERT INTO {data.customers} VALUES (1, 'Ada')")  # noqa: S608
+    return data
+
+
+@pytest.fixture
+def make_service(db):
+    """A service written straight to the database, for tests about something else."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backups.models import BackupPolicy, Consistency, DataSet, Service
+
+    def make(pairing, tenant: str = "acme", name: str = "bill clearing",
+             paths: tuple[str, ...] = ("/data/acme/bills",), enabled: bool = True) -> Service:
+        owner = Tenant.objects.get_or_create(name=tenant)[0]
+        service = Service.objects.create(tenant=owner, name=name, pairing=pairing,
+                                         created_by="test")
+        for path in paths:
+            DataSet.objects.create(service=service, cluster=pairing.primary, component="hdfs",
+                                   locator=path, storage_path=path)
+        BackupPolicy.objects.create(
+            service=service, first_moment=timezone.now() + timedelta(hours=1),
+            period=timedelta(minutes=5), retention=3, consistency=Consistency.ATOMIC,
+            enabled=enabled,
+        )
+        return service
 
     return make

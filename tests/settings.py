@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("LOCKSTEP_PORT_OFFSET", "1000")
-_VAR = Path(__file__).resolve().parent.parent / "var"
+_VAR = Path(os.environ.get("LOCKSTEP_VAR", Path(__file__).resolve().parent.parent / "var"))
 os.environ.setdefault("LOCKSTEP_MINICLUSTER_DIR", str(_VAR / "test-minicluster"))
 
 from console.settings import *  # noqa: E402, F403

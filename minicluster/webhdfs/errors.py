@@ -34,11 +34,6 @@ class InvalidPath(IllegalArgument):
     java_class = "org.apache.hadoop.fs.InvalidPathException"
 
 
-class UnsupportedOperation(RemoteError):
-    java_class = "java.lang.UnsupportedOperationException"
-    status = 400
-
-
 class IOFailure(RemoteError):
     java_class = "java.io.IOException"
     status = 403

@@ -1,8 +1,9 @@
 """The SQLite database beside a cluster's directory: what the disk cannot hold.
 
 Live inodes are keyed by HDFS path and carry owner, group, permission, ACL,
-replication, block size, access time, file id and the snapshottable flag; type,
-length and modification time always come from the disk. Snapshots keep a full copy
+replication, block size, access time, file id and the snapshottable flag, plus the
+disk inode number they describe (a file replaced behind the server's back is a new
+file); type, length and modification time always come from the disk. Snapshots keep a full copy
 of every entry's attributes (`snap_entry`), so later changes never reach them.
 """
 
@@ -26,7 +27,8 @@ CREATE TABLE IF NOT EXISTS inode (
     replication INTEGER NOT NULL,
     block_size INTEGER NOT NULL,
     atime INTEGER NOT NULL,
-    snapshottable INTEGER NOT NULL DEFAULT 0
+    snapshottable INTEGER NOT NULL DEFAULT 0,
+    ino INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshot (
@@ -105,14 +107,14 @@ class Store:
     def inode(self, path: str) -> tuple | None:
         return self.db.execute(
             "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
-            " atime, snapshottable FROM inode WHERE path=?",
+            " atime, snapshottable, ino FROM inode WHERE path=?",
             (path,),
         ).fetchone()
 
     def inodes(self, paths: list[str]) -> dict[str, tuple]:
         rows = self.db.execute(
             "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
-            " atime, snapshottable FROM inode WHERE path IN (SELECT value FROM json_each(?))",
+            " atime, snapshottable, ino FROM inode WHERE path IN (SELECT value FROM json_each(?))",
             (json.dumps(paths),),
         )
         return {row[0]: row for row in rows}
@@ -121,16 +123,18 @@ class Store:
         low, high = subtree_range(path)
         rows = self.db.execute(
             "SELECT path, file_id, is_dir, owner, grp, perm, acl, replication, block_size,"
-            " atime, snapshottable FROM inode WHERE path=? OR (path>? AND path<?)",
+            " atime, snapshottable, ino FROM inode WHERE path=? OR (path>? AND path<?)",
             (path, low, high),
         )
         return {row[0]: row for row in rows}
 
     def put_inodes(self, rows: Iterable[tuple]) -> None:
         """Insert or replace (path, file_id, is_dir, owner, grp, perm, acl, replication,
-        block_size, atime, snapshottable) rows."""
+        block_size, atime, snapshottable, ino) rows."""
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO inode VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO inode VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows
+            )
 
     def delete_subtree(self, path: str) -> None:
         low, high = subtree_range(path)
@@ -158,8 +162,8 @@ class Store:
             (path, low, high),
         ).fetchall()
 
-    def all_inode_paths(self) -> list[tuple[str, int]]:
-        return self.db.execute("SELECT path, is_dir FROM inode").fetchall()
+    def all_inode_paths(self) -> list[tuple[str, int, int]]:
+        return self.db.execute("SELECT path, is_dir, ino FROM inode").fetchall()
 
     def drop_inodes(self, paths: list[str]) -> None:
         with self.transaction():

@@ -14,6 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from adapters.hiveserver2 import HiveServer2
+from adapters.ldap import Ldap
+from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
 from minicluster.layout import CONSOLE_USER, HOST, Layout
 
@@ -33,10 +35,14 @@ def own_layout(tmp_path: Path, settings) -> Layout:
 
 
 def test_up_status_down_round_trip(own_layout: Layout):
-    run("up")
+    shown = run("up")
+    assert f"site-a WebHDFS: {own_layout.webhdfs_url('site-a')}" in shown
     started = {s.name: s.pid for s in services.status(own_layout)}
-    assert set(started) == {"redis", "site-a/zookeeper", "site-a/hiveserver2",
-                            "site-b/zookeeper", "site-b/hiveserver2"}
+    assert set(started) == {
+        "redis",
+        *(f"{site}/{kind}" for site in ("site-a", "site-b")
+          for kind in ("zookeeper", "webhdfs", "ldap", "hiveserver2")),
+    }
     assert all(started.values())
 
     run("up")  # a second `up` starts nothing twice
@@ -45,19 +51,23 @@ def test_up_status_down_round_trip(own_layout: Layout):
     shown = run("status")
     for name, pid in started.items():
         assert f"{name}" in shown and str(pid) in shown
-    assert shown.count("yes") == 5
+    assert shown.count("yes") == len(started)
 
     assert processes.exchange(HOST, own_layout.redis_port, b"PING\r\n") == b"+PONG\r\n"
     site_a = own_layout.sites["site-a"]
     assert processes.exchange(HOST, site_a.zookeeper, b"ruok") == b"imok"
+    assert Ldap(own_layout.ldap_url("site-a")).ping() == ["dc=site-a,dc=lockstep"]
+
+    webhdfs = WebHdfs(own_layout.webhdfs_url("site-a"), CONSOLE_USER)
+    assert [d.path for d in webhdfs.snapshottable_dirs()] == ["/data"]
 
     hive = HiveServer2(HOST, site_a.hiveserver2, CONSOLE_USER)
     hive.query("CREATE TABLE probe (id INT, name STRING) USING parquet")
     hive.query("INSERT INTO probe VALUES (1, 'one'), (2, 'two')")
     assert hive.query("SELECT id, name FROM probe ORDER BY id") == [(1, "one"), (2, "two")]
-    # The table's files live in the site's own warehouse, inside its WebHDFS root.
-    table_dir = own_layout.site_root("site-a") / "data" / "warehouse" / "probe"
-    assert any(path.suffix == ".parquet" for path in table_dir.iterdir())
+    # The table's files live in the site's own warehouse, which WebHDFS serves.
+    names = [name for name, _ in webhdfs.list_dir("/data/warehouse/probe")]
+    assert any(name.endswith(".parquet") for name in names)
 
     assert "stopped:" in run("down")
     for pid in started.values():

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from minicluster import processes, services
-from minicluster.layout import Layout
+from minicluster.layout import HOST, SITES, Layout
 
 
 class Command(BaseCommand):
@@ -22,6 +22,11 @@ class Command(BaseCommand):
                 self._print(services.up(layout))
             except services.MiniClusterError as error:
                 raise CommandError(str(error)) from error
+            for site in SITES:
+                self.stdout.write(f"{site} WebHDFS: {layout.webhdfs_url(site)}  "
+                                  f"HiveServer2: {HOST}:{layout.sites[site].hiveserver2}  "
+                                  f"ZooKeeper: {layout.zookeeper_hosts(site)}  "
+                                  f"LDAP: {layout.ldap_url(site)}")
             self.stdout.write(f"data and logs under {layout.var_dir}")
         elif action == "down":
             stopped = services.down(layout)

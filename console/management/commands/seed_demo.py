@@ -1,13 +1,14 @@
-"""`manage.py seed_demo [--print-logins]`: the demo's logins (and, later, its data)."""
+"""`manage.py seed_demo [--print-logins]`: the demo's logins and bill-clearing example."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from console.demo import DEMO_USERS, demo_passwords, seed_logins
+from console.demo import DEMO_USERS, demo_passwords, seed_bill_clearing, seed_logins
 
 
 class Command(BaseCommand):
-    help = "Create the demo logins (one per role); with --print-logins, only print them."
+    help = ("Create the demo logins (one per role) and, on the running mini cluster, the "
+            "bill-clearing service; with --print-logins, only print the logins.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--print-logins", action="store_true")
@@ -19,4 +20,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {role.value:<15} {username:<10} {passwords[username]}")
             return
         seed_logins(settings.VAR_DIR)
-        self.stdout.write("demo logins ready")
+        service = seed_bill_clearing(settings.MINICLUSTER)
+        self.stdout.write(f"demo ready: service {service} over {service.pairing}")

@@ -1,0 +1,263 @@
+"""WebHDFS, as Lockstep uses it: the only module that imports the `hdfs` package.
+
+`hdfs` 2.7.3 lacks GETSNAPSHOTDIFF, GETSNAPSHOTTABLEDIRECTORYLIST, GETSNAPSHOTLIST,
+GETSTATUS and LISTSTATUS_BATCH; they are declared here on its private request hook,
+in one place.
+Every failure, remote or connection, surfaces as `WebHdfsError`.
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import requests
+from hdfs import HdfsError, InsecureClient
+from hdfs.client import _Request
+
+Status = dict[str, Any]
+DiffKind = Literal["CREATE", "MODIFY", "DELETE", "RENAME"]
+
+
+class WebHdfsError(Exception):
+    """A failed WebHDFS call; `exception` is the RemoteException's name (for example
+    `FileNotFoundException`, `SnapshotException`), or `ConnectionError` when the
+    namenode did not answer, or None when the server gave no name."""
+
+    def __init__(self, exception: str | None, message: str) -> None:
+        super().__init__(message)
+        self.exception = exception
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    kind: DiffKind
+    source: str  # relative to the snapshot root, "" for the root itself
+    target: str | None = None  # RENAME only
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    root: str
+    from_snapshot: str
+    to_snapshot: str
+    entries: list[DiffEntry]
+
+
+@dataclass(frozen=True)
+class SnapshottableDir:
+    path: str
+    snapshot_count: int
+    snapshot_quota: int
+    status: Status
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    snapshot_id: int
+    created: int  # ms since the epoch
+    status: Status
+
+
+class _Client(InsecureClient):
+    # The package names an operation after the attribute (underscores dropped).
+    _get_snapshot_diff = _Request("GET")
+    _get_snapshottable_directory_list = _Request("GET")
+    _get_snapshot_list = _Request("GET")
+    _get_status = _Request("GET")
+
+
+# LISTSTATUS_BATCH keeps its underscore, which an attribute name cannot carry through.
+_list_status_batch = _Request("GET").to_method("LISTSTATUS_BATCH")
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except HdfsError as error:
+        raise WebHdfsError(error.exception, str(error.message)) from error
+    except requests.ConnectionError as error:
+        raise WebHdfsError("ConnectionError", str(error)) from error
+
+
+def _join(parent: str, name: str) -> str:
+    return parent.rstrip("/") + "/" + name if name else parent or "/"
+
+
+class WebHdfs:
+    def __init__(self, url: str, user: str, timeout: float | None = None) -> None:
+        self.url = url
+        self.user = user
+        self._client = _Client(url, user=user, timeout=timeout)
+
+    # status and listing
+
+    def status(self, path: str, strict: bool = True) -> Status | None:
+        with _translated():
+            return self._client.status(path, strict=strict)
+
+    def list_dir(self, path: str) -> list[tuple[str, Status]]:
+        with _translated():
+            return self._client.list(path, status=True)
+
+    def list_batches(self, path: str) -> Iterator[tuple[str, Status]]:
+        """List a large directory page by page (LISTSTATUS_BATCH)."""
+        start_after: str | None = None
+        while True:
+            with _translated():
+                listing = _list_status_batch(self._client, path, startAfter=start_after).json()
+            page = listing["DirectoryListing"]
+            statuses = page["partialListing"]["FileStatuses"]["FileStatus"]
+            for status in statuses:
+                yield status["pathSuffix"], status
+            if not page["remainingEntries"] or not statuses:
+                return
+            start_after = statuses[-1]["pathSuffix"]
+
+    def content(self, path: str) -> Status:
+        with _translated():
+            return self._client.content(path)
+
+    def fs_status(self) -> dict[str, int]:
+        """The file system's capacity, used and remaining bytes (GETSTATUS)."""
+        with _translated():
+            return self._client._get_status("/").json()["FsStatus"]
+
+    def checksum(self, path: str) -> Status:
+        with _translated():
+            return self._client.checksum(path)
+
+    # data
+
+    @contextmanager
+    def read(self, path: str, offset: int = 0, length: int | None = None,
+             chunk_size: int = 1024 * 1024) -> Iterator[Iterator[bytes]]:
+        with _translated(), self._client.read(path, offset=offset, length=length,
+                                              chunk_size=chunk_size) as chunks:
+            yield chunks
+
+    def write(self, path: str, data: bytes | Iterable[bytes] | Any, overwrite: bool = False,
+              permission: str | None = None, replication: int | None = None,
+              blocksize: int | None = None) -> None:
+        """Create a file from bytes, an iterable of chunks (sent chunked) or a file object."""
+        with _translated():
+            self._client.write(path, data=data, overwrite=overwrite, permission=permission,
+                               replication=replication, blocksize=blocksize)
+
+    def append(self, path: str, data: bytes | Iterable[bytes] | Any) -> None:
+        with _translated():
+            self._client.write(path, data=data, append=True)
+
+    # namespace changes
+
+    def makedirs(self, path: str, permission: str | None = None) -> None:
+        with _translated():
+            self._client.makedirs(path, permission=permission)
+
+    def delete(self, path: str, recursive: bool = False) -> bool:
+        with _translated():
+            return self._client.delete(path, recursive=recursive)
+
+    def rename(self, source: str, destination: str) -> None:
+        with _translated():
+            self._client.rename(source, destination)
+
+    def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None:
+        with _translated():
+            self._client.set_owner(path, owner=owner, group=group)
+
+    def set_permission(self, path: str, permission: str) -> None:
+        with _translated():
+            self._client.set_permission(path, permission)
+
+    def set_times(self, path: str, access_time: int | None = None,
+                  modification_time: int | None = None) -> None:
+        with _translated():
+            self._client.set_times(path, access_time=access_time,
+                                   modification_time=modification_time)
+
+    def set_replication(self, path: str, replication: int) -> None:
+        with _translated():
+            self._client.set_replication(path, replication)
+
+    # ACLs
+
+    def acl_status(self, path: str) -> Status:
+        with _translated():
+            return self._client.acl_status(path)
+
+    def set_acl(self, path: str, spec: str) -> None:
+        with _translated():
+            self._client.set_acl(path, spec, clear=True)
+
+    def modify_acl_entries(self, path: str, spec: str) -> None:
+        with _translated():
+            self._client.set_acl(path, spec, clear=False)
+
+    def remove_acl_entries(self, path: str, spec: str) -> None:
+        with _translated():
+            self._client.remove_acl_entries(path, spec)
+
+    def remove_default_acl(self, path: str) -> None:
+        with _translated():
+            self._client.remove_default_acl(path)
+
+    def remove_acl(self, path: str) -> None:
+        with _translated():
+            self._client.remove_acl(path)
+
+    # snapshots
+
+    def allow_snapshot(self, path: str) -> None:
+        with _translated():
+            self._client.allow_snapshot(path)
+
+    def disallow_snapshot(self, path: str) -> None:
+        with _translated():
+            self._client.disallow_snapshot(path)
+
+    def create_snapshot(self, path: str, name: str | None = None) -> str:
+        """Take a snapshot and return its path, `DIR/.snapshot/NAME`."""
+        with _translated():
+            return self._client.create_snapshot(path, snapshotname=name)
+
+    def delete_snapshot(self, path: str, name: str) -> None:
+        with _translated():
+            self._client.delete_snapshot(path, name)
+
+    def rename_snapshot(self, path: str, old: str, new: str) -> None:
+        with _translated():
+            self._client.rename_snapshot(path, old, new)
+
+    def snapshot_diff(self, path: str, from_snapshot: str, to_snapshot: str) -> SnapshotDiff:
+        """Changes from one snapshot to another; "" names the current tree."""
+        with _translated():
+            report = self._client._get_snapshot_diff(
+                path, oldsnapshotname=from_snapshot, snapshotname=to_snapshot
+            ).json()["SnapshotDiffReport"]
+        entries = [DiffEntry(item["type"], item["sourcePath"], item.get("targetPath"))
+                   for item in report["diffList"]]
+        return SnapshotDiff(report["snapshotRoot"], report["fromSnapshot"],
+                            report["toSnapshot"], entries)
+
+    def snapshottable_dirs(self) -> list[SnapshottableDir]:
+        """Every snapshottable directory for the superuser, else the user's own."""
+        with _translated():
+            listing = self._client._get_snapshottable_directory_list("/").json()
+        return [
+            SnapshottableDir(_join(item["parentFullPath"], item["dirStatus"]["pathSuffix"]),
+                             item["snapshotNumber"], item["snapshotQuota"], item["dirStatus"])
+            for item in listing["SnapshottableDirectoryList"] or []
+        ]
+
+    def snapshots(self, path: str) -> list[Snapshot]:
+        with _translated():
+            listing = self._client._get_snapshot_list(path).json()
+        return [
+            Snapshot(item["dirStatus"]["pathSuffix"], item["snapshotID"],
+                     item["dirStatus"]["modificationTime"], item["dirStatus"])
+            for item in listing["SnapshotList"]
+        ]

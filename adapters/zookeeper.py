@@ -1,0 +1,100 @@
+"""ZooKeeper through kazoo: one short-lived client per cluster for reads and writes.
+
+The failover monitor keeps long-lived watches of its own; this class serves the
+console's request/response work (identity records, liveness, clock probes).
+"""
+
+import json
+import time
+from types import TracebackType
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException, NoNodeError
+from kazoo.handlers.threading import KazooTimeoutError
+
+ROOT = "/lockstep"
+
+
+class ZooKeeperError(Exception):
+    """A ZooKeeper that does not answer or refuses a request; the message says which."""
+
+
+class ZooKeeper:
+    def __init__(self, hosts: str, timeout: float = 3.0) -> None:
+        self.hosts = hosts
+        self.timeout = timeout
+        self._client: KazooClient | None = None
+
+    def __enter__(self) -> "ZooKeeper":
+        client = KazooClient(hosts=self.hosts, timeout=self.timeout,
+                             connection_retry={"max_tries": 1, "delay": 0.1})
+        try:
+            client.start(timeout=self.timeout)
+        except (KazooTimeoutError, KazooException, OSError) as error:
+            client.close()
+            raise ZooKeeperError(
+                f"ZooKeeper at {self.hosts} does not answer within {self.timeout:.0f} s"
+            ) from error
+        self._client = client
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._client is not None:
+            self._client.stop()
+            self._client.close()
+            self._client = None
+
+    @property
+    def client(self) -> KazooClient:
+        if self._client is None:
+            raise RuntimeError("use ZooKeeper as a context manager")
+        return self._client
+
+    def read_json(self, path: str) -> dict | None:
+        """The JSON document at `ROOT/path`, or None when there is none."""
+        try:
+            data, _ = self.client.get(f"{ROOT}/{path}")
+        except NoNodeError:
+            return None
+        except KazooException as error:
+            raise ZooKeeperError(f"reading {path} from {self.hosts} failed: {error}") from error
+        return json.loads(data)
+
+    def write_json(self, path: str, document: dict) -> None:
+        """Create or replace the JSON document at `ROOT/path`."""
+        full = f"{ROOT}/{path}"
+        data = json.dumps(document, sort_keys=True).encode()
+        try:
+            if self.client.exists(full):
+                self.client.set(full, data)
+            else:
+                self.client.create(full, data, makepath=True)
+        except KazooException as error:
+            raise ZooKeeperError(f"writing {path} to {self.hosts} failed: {error}") from error
+
+    def delete(self, path: str) -> None:
+        try:
+            self.client.delete(f"{ROOT}/{path}")
+        except NoNodeError:
+            pass
+        except KazooException as error:
+            raise ZooKeeperError(f"deleting {path} on {self.hosts} failed: {error}") from error
+
+    def clock_offset(self) -> tuple[float, float]:
+        """(server clock minus local clock, uncertainty), both in seconds.
+
+        ZooKeeper stamps a node's ctime with its own clock; the local clock is read
+        before and after the create, so the true offset lies within ± half the round trip.
+        """
+        before = time.time()
+        try:
+            path = self.client.create(f"{ROOT}/clock/probe-", ephemeral=True, sequence=True,
+                                      makepath=True)
+            after = time.time()
+            _, stat = self.client.get(path)
+            self.client.delete(path)
+        except KazooException as error:
+            raise ZooKeeperError(f"clock probe on {self.hosts} failed: {error}") from error
+        midpoint = (before + after) / 2
+        return stat.ctime / 1000 - midpoint, (after - before) / 2

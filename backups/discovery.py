@@ -1,0 +1,148 @@
+"""The data sets a tenant may protect on a cluster, found live through its endpoints.
+
+`discover` lists candidates for the policy page; `resolve` turns one typed
+identifier into a data set or refuses it with a message that says why.
+"""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from adapters.hiveserver2 import HiveServer2Error
+from adapters.webhdfs import WebHdfsError
+from backups.metadata import (
+    TableNotFound,
+    describe_table,
+    hdfs_path_of_location,
+    list_tables,
+    split_table_name,
+)
+from backups.models import Component
+from console.clusters import hiveserver2_of, webhdfs_of
+from console.errors import Refused
+from console.models import Cluster, Tenant
+from console.paths import PathRefused, is_within, normalize_hdfs_path
+
+# How deep below a tenant's root the page offers directories.
+DISCOVERY_DEPTH = 2
+
+
+class DataSetRefused(Refused):
+    """A data set that cannot join a protection group."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    component: str
+    locator: str
+    storage_path: str
+    size_bytes: int | None
+
+    @property
+    def key(self) -> str:
+        """The identifier the policy form submits for this candidate."""
+        return f"{self.component}:{self.locator}"
+
+
+def discover(cluster: Cluster, tenant: Tenant) -> list[Candidate]:
+    """Every directory under the tenant's roots and every table of its databases."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        directories = pool.submit(lambda: list(_directories(cluster, tenant)))
+        tables = pool.submit(lambda: list(_tables(cluster, tenant)))
+        found = directories.result() + tables.result()
+        sizes = pool.map(lambda c: _size(cluster, c.storage_path), found)
+        return [Candidate(c.component, c.locator, c.storage_path, size)
+                for c, size in zip(found, sizes, strict=True)]
+
+
+def _directories(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
+    client = webhdfs_of(cluster)
+    pending = [(root, 0) for root in tenant.roots]
+    while pending:
+        path, depth = pending.pop(0)
+        try:
+            status = client.status(path)
+        except WebHdfsError:
+            continue
+        if status["type"] != "DIRECTORY":
+            continue
+        yield Candidate(Component.HDFS, path, path, None)
+        if depth < DISCOVERY_DEPTH:
+            children = client.list_dir(path)
+            pending += [(f"{path.rstrip('/')}/{name}", depth + 1)
+                        for name, child in children if child["type"] == "DIRECTORY"]
+
+
+def _tables(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
+    hive = hiveserver2_of(cluster)
+    databases = {row[0] for row in hive.query("SHOW DATABASES")}
+    for database in tenant.database_names:
+        if database not in databases:
+            continue
+        for table in list_tables(hive, database):
+            yield _table_candidate(cluster, database, table)
+
+
+def _table_candidate(cluster: Cluster, database: str, table: str) -> Candidate:
+    info = describe_table(hiveserver2_of(cluster), database, table)
+    component = Component.HIVE if info.is_hive else Component.SPARKSQL
+    path = hdfs_path_of_location(info.location, cluster.table_location_prefix)
+    return Candidate(component, f"{database}.{table}", path, None)
+
+
+def _size(cluster: Cluster, path: str) -> int | None:
+    try:
+        return webhdfs_of(cluster).content(path)["length"]
+    except WebHdfsError:
+        return None
+
+
+def resolve(cluster: Cluster, tenant: Tenant, component: str, locator: str) -> Candidate:
+    """One typed identifier as a data set of `tenant` on `cluster`, or DataSetRefused."""
+    if component == Component.HDFS:
+        return _resolve_directory(cluster, tenant, locator)
+    if component in (Component.HIVE, Component.SPARKSQL):
+        return _resolve_table(cluster, tenant, component, locator)
+    raise DataSetRefused(f"Unknown component {component!r}: choose hdfs, hive or sparksql.")
+
+
+def _resolve_directory(cluster: Cluster, tenant: Tenant, locator: str) -> Candidate:
+    try:
+        path = normalize_hdfs_path(locator)
+    except PathRefused as error:
+        raise DataSetRefused(str(error)) from error
+    if not any(is_within(path, root) for root in tenant.roots):
+        raise DataSetRefused(
+            f"{path} is outside tenant {tenant.name}'s roots ({', '.join(tenant.roots)})."
+        )
+    try:
+        status = webhdfs_of(cluster).status(path)
+    except WebHdfsError as error:
+        if error.exception == "FileNotFoundException":
+            raise DataSetRefused(f"{path} does not exist on {cluster}.") from error
+        raise DataSetRefused(f"{path} cannot be read on {cluster}: {error}") from error
+    if status["type"] != "DIRECTORY":
+        raise DataSetRefused(f"{path} is a file: a data set is a directory.")
+    return Candidate(Component.HDFS, path, path, None)
+
+
+def _resolve_table(cluster: Cluster, tenant: Tenant, component: str, locator: str) -> Candidate:
+    try:
+        database, table = split_table_name(locator)
+    except ValueError as error:
+        raise DataSetRefused(str(error)) from error
+    if database not in tenant.database_names:
+        raise DataSetRefused(
+            f"{database}.{table} is outside tenant {tenant.name}'s databases "
+            f"({', '.join(tenant.database_names)})."
+        )
+    try:
+        candidate = _table_candidate(cluster, database, table)
+    except TableNotFound as error:
+        raise DataSetRefused(f"Table {database}.{table} does not exist on {cluster}.") from error
+    except (HiveServer2Error, ValueError) as error:
+        raise DataSetRefused(f"Table {database}.{table} cannot be used: {error}") from error
+    if candidate.component != component:
+        kind = "a Hive" if candidate.component == Component.HIVE else "a SparkSQL"
+        raise DataSetRefused(f"{database}.{table} is {kind} table, not {component}.")
+    return candidate

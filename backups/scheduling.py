@@ -1,0 +1,27 @@
+"""When rounds happen: T0 + k·period."""
+
+import math
+from datetime import datetime, timedelta
+
+from backups.models import BackupPolicy
+
+
+def next_moment(first_moment: datetime, period: timedelta | None, now: datetime) -> datetime | None:
+    """The first moment T0 + k·period at or after `now`; None once a one-off T0 has passed."""
+    if now <= first_moment:
+        return first_moment
+    if period is None:
+        return None
+    periods = math.ceil((now - first_moment) / period)
+    return first_moment + periods * period
+
+
+def next_round_moment(policy: BackupPolicy, now: datetime) -> datetime | None:
+    if not policy.enabled:
+        return None
+    return next_moment(policy.first_moment, policy.period, now)
+
+
+def next_whole_minute(now: datetime) -> datetime:
+    """The whole minute after `now`: what the policy form offers instead of a past T0."""
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)

@@ -1,0 +1,150 @@
+"""Services and their backup policies: tenants change their own, operators read."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from adapters.hiveserver2 import HiveServer2Error
+from adapters.webhdfs import WebHdfsError
+from backups.access import can_change, tenants_for, visible_services
+from backups.discovery import discover
+from backups.forms import ServiceForm
+from backups.models import Service
+from backups.protection import (
+    ProtectionRefused,
+    ServiceRequest,
+    protected_elsewhere,
+    save_service,
+)
+from backups.scheduling import next_round_moment
+from console import audit
+from console.models import Pairing
+from console.roles import Role, role_required
+
+ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def service_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    services = [(service, next_round_moment(service.policy, now))
+                for service in visible_services(request.user)]
+    return render(request, "backups/services.html", {
+        "services": services, "may_create": tenants_for(request.user).exists()})
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk)
+    return render(request, "backups/service_detail.html", {
+        "service": service,
+        "policy": service.policy,
+        "next_moment": next_round_moment(service.policy, timezone.now()),
+        "may_change": can_change(request.user, service),
+    })
+
+
+def _initial_from(service: Service) -> dict:
+    policy = service.policy
+    period = policy.period
+    unit, count = "once", None
+    if period is not None:
+        for unit_name, seconds in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+            if period.total_seconds() % seconds == 0:
+                unit, count = unit_name, int(period.total_seconds() // seconds)
+                break
+    return {
+        "tenant": service.tenant, "name": service.name, "description": service.description,
+        "pairing": service.pairing, "first_moment": timezone.localtime(policy.first_moment),
+        "period_count": count, "period_unit": unit, "retention": policy.retention,
+        "skew_limit_ms": int(policy.skew_limit.total_seconds() * 1000),
+        "direction": policy.direction, "enabled": policy.enabled,
+        "data_set": [f"{d.component}:{d.locator}" for d in service.data_sets.all()],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMINISTRATOR, Role.TENANT)
+def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk) if pk else None
+    if service is not None and not can_change(request.user, service):
+        raise PermissionDenied("Only the service's tenant or an administrator may change it.")
+    tenants = tenants_for(request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    tenant = tenants.filter(pk=source.get("tenant")).first() or (
+        service.tenant if service else tenants.first())
+    pairing = Pairing.objects.filter(pk=source.get("pairing")).first() or (
+        service.pairing if service and service.pairing else Pairing.objects.first())
+    candidates, discovery_error, protected = [], "", {}
+    if tenant and pairing:
+        protected = protected_elsewhere(pairing.primary, tenant, service)
+        try:
+            candidates = discover(pairing.primary, tenant)
+        except (WebHdfsError, HiveServer2Error, ValueError) as error:
+            discovery_error = f"Discovery on {pairing.primary} failed: {error}"
+    initial = _initial_from(service) if service else {"tenant": tenant, "pairing": pairing}
+    form = ServiceForm(request.POST or None, tenants=tenants, candidates=candidates,
+                       initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        service_request = ServiceRequest(
+            tenant=data["tenant"], name=data["name"], pairing=data["pairing"],
+            data_sets=[tuple(item) for item in data["identifiers"]],
+            first_moment=data["first_moment"], period=data["period"],
+            retention=data["retention"], description=data["description"],
+            direction=data["direction"], enabled=data["enabled"],
+            skew_limit=timezone.timedelta(milliseconds=data["skew_limit_ms"]),
+        )
+        try:
+            # Moments in the messages read in the zone the user typed T0 in.
+            with timezone.override(data["first_moment"].tzinfo):
+                saved = save_service(service_request, request.user.get_username(), service)
+        except ProtectionRefused as error:
+            for problem in error.problems:
+                form.add_error(None, problem)
+            audit.record(request, "service.save", data["name"], outcome=audit.Outcome.REFUSED,
+                         detail=str(error))
+        else:
+            audit.record(request, "service.update" if service else "service.create", saved)
+            messages.success(request, f"Service {saved.name} saved.")
+            return redirect("service-detail", pk=saved.pk)
+    return render(request, "backups/service_form.html", {
+        "form": form, "service": service, "candidates": candidates,
+        "discovery_error": discovery_error, "pairing": pairing, "protected": protected,
+        "pairings": Pairing.objects.select_related("primary", "secondary"),
+    })
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR, Role.TENANT)
+def service_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk)
+    if not can_change(request.user, service):
+        raise PermissionDenied("Only the service's tenant or an administrator may change it.")
+    policy = service.policy
+    if not policy.enabled and service.pairing is None:
+        messages.error(request, "Point the service at a pairing before enabling its policy.")
+        return redirect("service-detail", pk=pk)
+    policy.enabled = not policy.enabled
+    policy.save(update_fields=["enabled", "updated_at"])
+    action = "policy.enable" if policy.enabled else "policy.disable"
+    audit.record(request, action, service)
+    return redirect("service-detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR, Role.TENANT)
+def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk)
+    if not can_change(request.user, service):
+        raise PermissionDenied("Only the service's tenant or an administrator may delete it.")
+    label = str(service)
+    service.delete()
+    audit.record(request, "service.delete", label)
+    messages.success(request, f"Service {label} deleted.")
+    return redirect("services")

@@ -1,0 +1,97 @@
+"""The JSON API's common shell: authentication, roles, JSON in and out, errors.
+
+Scripts authenticate with HTTP Basic (over TLS in production); browsers with their
+session, in which case unsafe methods need the CSRF token as the pages do.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from console.errors import Refused
+from console.roles import Role, has_role
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+
+def _basic_user(request: HttpRequest):
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise ApiError(401, "Malformed Basic credentials.") from error
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ApiError(401, "Wrong username or password.")
+    return user
+
+
+def _csrf_refusal(request: HttpRequest) -> str | None:
+    response = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+    return None if response is None else "CSRF token missing or wrong."
+
+
+def json_body(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"The body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object.")
+    return body
+
+
+def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
+    """Wrap a view `(request, *args) -> (status, data)` as a JSON API endpoint."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_not_required
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+            try:
+                if request.method not in methods:
+                    raise ApiError(405, f"Use {' or '.join(sorted(methods))}.")
+                user = _basic_user(request)
+                if user is not None:
+                    request.user = user
+                elif not request.user.is_authenticated:
+                    raise ApiError(401, "Log in, or send HTTP Basic credentials.")
+                elif request.method not in SAFE_METHODS and (refusal := _csrf_refusal(request)):
+                    raise ApiError(403, refusal)
+                if not has_role(request.user, *roles):
+                    raise ApiError(403, "Your role may not do this: needs "
+                                   + " or ".join(roles) + ".")
+                status, data = view(request, *args, **kwargs)
+            except ApiError as error:
+                response = JsonResponse(error.body, status=error.status)
+                if error.status == 401:
+                    response["WWW-Authenticate"] = 'Basic realm="lockstep"'
+                return response
+            except Http404 as error:
+                return JsonResponse({"error": str(error) or "Not found."}, status=404)
+            except Refused as error:
+                problems = getattr(error, "problems", [str(error)])
+                return JsonResponse({"error": str(error), "problems": problems}, status=400)
+            return JsonResponse(data, status=status, safe=False)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from backups import api as backups_api
+from console import cluster_api
+
+urlpatterns = [
+    path("clusters/", cluster_api.clusters, name="api-clusters"),
+    path("clusters/<slug:name>/", cluster_api.cluster, name="api-cluster"),
+    path("clusters/<slug:name>/state/", cluster_api.cluster_live_state, name="api-cluster-state"),
+    path("pairings/", cluster_api.pairings, name="api-pairings"),
+    path("pairings/<int:pk>/", cluster_api.pairing, name="api-pairing"),
+    path("services/", backups_api.services, name="api-services"),
+    path("services/<int:pk>/", backups_api.service, name="api-service"),
+    path("data-sets/", backups_api.candidates, name="api-candidates"),
+]

@@ -1,0 +1,119 @@
+"""JSON API for clusters and pairings, with the pages' validation and roles."""
+
+from django.forms.models import model_to_dict
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from console import audit
+from console.api import ApiError, api_view, json_body
+from console.clusters import cluster_state, remove_cluster, state_json
+from console.errors import Refused
+from console.forms import ClusterForm
+from console.models import Cluster, Pairing
+from console.pairing import pair, unpair
+from console.roles import Role, has_role
+
+READERS = (Role.ADMINISTRATOR, Role.OPERATOR)
+
+
+def cluster_json(cluster: Cluster) -> dict:
+    data = model_to_dict(cluster, fields=ClusterForm.Meta.fields)
+    data["storage_tib"] = float(cluster.storage_tib) if cluster.storage_tib is not None else None
+    pairing = cluster.pairing
+    data["pairing"] = pairing_json(pairing) if pairing else None
+    return data
+
+
+def pairing_json(pairing: Pairing) -> dict:
+    return {"id": pairing.pk, "primary": pairing.primary.name,
+            "secondary": pairing.secondary.name, "created_by": pairing.created_by,
+            "created_at": pairing.created_at.isoformat()}
+
+
+def _save_cluster(request: HttpRequest, cluster: Cluster | None) -> Cluster:
+    body = json_body(request)
+    if cluster is not None:  # PUT may send only the fields it changes
+        body = {**cluster_json(cluster), **body}
+    form = ClusterForm(body, instance=cluster)
+    if not form.is_valid():
+        problems = [f"{field}: {message}" if field != "__all__" else message
+                    for field, messages in form.errors.items() for message in messages]
+        audit.record(request, "cluster.save", body.get("name", ""),
+                     outcome=audit.Outcome.REFUSED, detail="; ".join(problems))
+        raise ApiError(400, "The cluster was not saved.", problems=problems)
+    saved = form.save()
+    audit.record(request, "cluster.update" if cluster else "cluster.register", saved)
+    return saved
+
+
+@api_view({"GET", "POST"}, READERS)
+def clusters(request: HttpRequest) -> tuple[int, object]:
+    if request.method == "GET":
+        return 200, [cluster_json(c) for c in Cluster.objects.all()]
+    if not _is_admin(request):
+        raise ApiError(403, "Only administrators register clusters.")
+    return 201, cluster_json(_save_cluster(request, None))
+
+
+@api_view({"GET", "PUT", "DELETE"}, READERS)
+def cluster(request: HttpRequest, name: str) -> tuple[int, object]:
+    found = get_object_or_404(Cluster, name=name)
+    if request.method == "GET":
+        return 200, cluster_json(found)
+    if not _is_admin(request):
+        raise ApiError(403, "Only administrators change clusters.")
+    if request.method == "PUT":
+        return 200, cluster_json(_save_cluster(request, found))
+    try:
+        remove_cluster(found)
+    except Refused as error:
+        audit.record(request, "cluster.delete", found, outcome=audit.Outcome.REFUSED,
+                     detail=str(error))
+        raise
+    audit.record(request, "cluster.delete", name)
+    return 200, {"deleted": name}
+
+
+@api_view({"GET"}, READERS)
+def cluster_live_state(request: HttpRequest, name: str) -> tuple[int, object]:
+    return 200, state_json(cluster_state(get_object_or_404(Cluster, name=name)))
+
+
+@api_view({"GET", "POST"}, READERS)
+def pairings(request: HttpRequest) -> tuple[int, object]:
+    if request.method == "GET":
+        return 200, [pairing_json(p) for p in Pairing.objects.select_related("primary",
+                                                                             "secondary")]
+    if not _is_admin(request):
+        raise ApiError(403, "Only administrators pair clusters.")
+    body = json_body(request)
+    primary = Cluster.objects.filter(name=body.get("primary")).first()
+    secondary = Cluster.objects.filter(name=body.get("secondary")).first()
+    if primary is None or secondary is None:
+        raise ApiError(400, "Name a registered `primary` and `secondary` cluster.")
+    try:
+        created = pair(primary, secondary, by=request.user.get_username())
+    except Refused as error:
+        audit.record(request, "pairing.create", f"{primary} → {secondary}",
+                     outcome=audit.Outcome.REFUSED, detail=str(error))
+        raise
+    audit.record(request, "pairing.create", created)
+    return 201, pairing_json(created)
+
+
+@api_view({"DELETE"}, (Role.ADMINISTRATOR,))
+def pairing(request: HttpRequest, pk: int) -> tuple[int, object]:
+    found = get_object_or_404(Pairing.objects.select_related("primary", "secondary"), pk=pk)
+    label = str(found)
+    try:
+        warnings = unpair(found)
+    except Refused as error:
+        audit.record(request, "pairing.delete", label, outcome=audit.Outcome.REFUSED,
+                     detail=str(error))
+        raise
+    audit.record(request, "pairing.delete", label, detail="; ".join(warnings))
+    return 200, {"deleted": label, "warnings": warnings}
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.ADMINISTRATOR)

@@ -1,0 +1,111 @@
+"""Pairing a primary cluster with a secondary, and undoing it.
+
+A pairing is refused, with the measured figure, when either cluster does not answer
+or its clock is too far from the console's: a round's moment T means the same instant
+on both sides only when their clocks agree.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from adapters.zookeeper import ZooKeeperError
+from backups.models import BackupPolicy
+from console.clusters import check_endpoints, measure_skew, zookeeper_of
+from console.errors import Refused
+from console.models import Cluster, Pairing
+from failover.identity import ClusterRole, Identity, clear_identity, write_identity
+
+FIRST_EPOCH = 1
+
+
+class PairingRefused(Refused):
+    """A pairing or unpairing that may not happen."""
+
+
+def _check_ready(cluster: Cluster, skew_limit: float) -> None:
+    failures = [f"{c.endpoint}: {c.detail}" for c in check_endpoints(cluster) if not c.ok]
+    if failures:
+        raise PairingRefused(f"{cluster} is unreachable ({'; '.join(failures)}).")
+    skew = measure_skew(cluster)
+    if skew.magnitude > skew_limit:
+        raise PairingRefused(
+            f"{cluster}'s clock is {skew.offset:+.3f} s (± {skew.uncertainty:.3f} s) from the "
+            f"console's, over the {skew_limit:g} s limit: synchronise it (NTP) and try again."
+        )
+
+
+def _check_free(primary: Cluster, secondary: Cluster) -> None:
+    if primary.pk == secondary.pk:
+        raise PairingRefused("Choose two different clusters: a cluster cannot back up to itself.")
+    for cluster in (primary, secondary):
+        existing = cluster.pairing
+        if existing is not None:
+            raise PairingRefused(
+                f"{cluster} is already in the pairing {existing}: unpair it first."
+            )
+
+
+def pair(primary: Cluster, secondary: Cluster, by: str,
+         skew_limit: float | None = None) -> Pairing:
+    """Check both clusters, write each one's identity into its own ZooKeeper, save."""
+    limit = settings.LOCKSTEP_MAX_CLOCK_SKEW if skew_limit is None else skew_limit
+    _check_free(primary, secondary)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(_check_ready, c, limit) for c in (primary, secondary)]:
+            future.result()
+    since = timezone.now()
+    written: list[Cluster] = []
+    try:
+        for cluster, role, peer in ((primary, ClusterRole.PRIMARY, secondary),
+                                    (secondary, ClusterRole.SECONDARY, primary)):
+            with zookeeper_of(cluster) as zookeeper:
+                write_identity(zookeeper, Identity(role, FIRST_EPOCH, since, by, cluster.name,
+                                                   peer.name))
+            written.append(cluster)
+        with transaction.atomic():
+            _check_free(primary, secondary)
+            return Pairing.objects.create(primary=primary, secondary=secondary, created_by=by)
+    except (ZooKeeperError, PairingRefused) as error:
+        # Leave no cluster claiming a role in a pairing that does not exist.
+        _clear_identities(written)
+        if isinstance(error, PairingRefused):
+            raise
+        raise PairingRefused(f"Writing the identities failed: {error}") from error
+
+
+def _clear_identities(clusters: list[Cluster]) -> list[str]:
+    """Remove the identity records; return a warning per cluster that could not be reached."""
+    warnings = []
+    for cluster in clusters:
+        try:
+            with zookeeper_of(cluster) as zookeeper:
+                clear_identity(zookeeper)
+        except ZooKeeperError as error:
+            warnings.append(f"{cluster}: identity left in place ({error})")
+    return warnings
+
+
+def unpair(pairing: Pairing) -> list[str]:
+    """Delete the pairing and clear both identities; return warnings for unreachable ones.
+
+    The pairing's services stay, with their disabled policies, detached until a tenant
+    points them at a new pairing.
+    """
+    enabled = enabled_policies(pairing)
+    if enabled:
+        raise PairingRefused(
+            f"{len(enabled)} enabled backup polic{'y uses' if len(enabled) == 1 else 'ies use'} "
+            f"this pairing ({', '.join(enabled)}): disable them first."
+        )
+    clusters = [pairing.primary, pairing.secondary]
+    pairing.delete()
+    return _clear_identities(clusters)
+
+
+def enabled_policies(pairing: Pairing) -> list[str]:
+    """Names of the enabled backup policies that replicate over `pairing`."""
+    return [str(policy) for policy in
+            BackupPolicy.objects.filter(service__pairing=pairing, enabled=True)]

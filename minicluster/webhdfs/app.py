@@ -1,0 +1,499 @@
+"""The two HTTP listeners of a cluster: the namenode answers metadata operations and
+redirects data operations to the datanode, which streams file bytes both ways.
+
+Namespace work runs on one thread (the namesystem lock, as in HDFS); bytes move on
+the event loop and the default executor in ~1 MiB pieces, never whole files.
+"""
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, BinaryIO, TypeVar
+from urllib.parse import quote, unquote, urlencode
+
+from aiohttp import web
+
+from minicluster.webhdfs import checksum
+from minicluster.webhdfs.errors import (
+    Authorization,
+    IllegalArgument,
+    IOFailure,
+    RemoteError,
+)
+from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION
+from minicluster.webhdfs.namespace import LIST_LIMIT, Namespace, Settings, split_path
+from minicluster.webhdfs.params import Params, invalid
+from minicluster.webhdfs.permissions import Caller
+from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
+
+PREFIX = "/webhdfs/v1"
+DEFAULT_WEB_USER = "dr.who"  # hadoop.http.staticuser.user
+WRITE_SIZE = 1024 * 1024
+MAX_PIECES = 512  # stay below the kernel's IOV_MAX for writev
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Cluster:
+    """One cluster's namespace, its addresses, and the thread its metadata work runs on."""
+
+    def __init__(self, settings: Settings, host: str, namenode_port: int,
+                 datanode_port: int) -> None:
+        self.namespace = Namespace(settings)
+        self.snapshots = Snapshots(self.namespace)
+        self.host = host
+        self.namenode_port = namenode_port
+        self.datanode_port = datanode_port
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, partial(function, *args))
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    params: Params
+    caller: Caller
+    user: str
+    doas: str | None
+
+
+def parse_call(request: web.Request, namespace: Namespace) -> Call:
+    raw = request.rel_url.raw_path[len(PREFIX):]
+    # Percent-decoding only: a '+' in a path is a plus, as in Hadoop.
+    path = "/" + "/".join(split_path(unquote(raw) or "/"))
+    params = Params.from_query(request.rel_url.raw_query_string)
+    user = params.text("user.name") or DEFAULT_WEB_USER
+    doas = params.text("doas")
+    if doas and doas != user and not namespace.caller(user).superuser:
+        raise Authorization(f"User: {user} is not allowed to impersonate {doas}")
+    return Call(path, params, namespace.caller(doas or user), user, doas)
+
+
+def read_range(stream: BinaryIO, call: Call) -> tuple[int, int]:
+    """OPEN's (offset, count) within the open file."""
+    size = os.fstat(stream.fileno()).st_size
+    offset = call.params.integer("offset", 0, minimum=0) or 0
+    length = call.params.integer("length", None, minimum=0)
+    if offset > size:
+        raise IOFailure(f"Offset={offset} out of the range [0, {size}); OPEN, path={call.path}")
+    remaining = size - offset
+    return offset, remaining if length is None else min(length, remaining)
+
+
+def create_options(params: Params) -> tuple[bool, int, int, int]:
+    """CREATE's overwrite, permission, replication and block size."""
+    overwrite = params.boolean("overwrite", False)
+    mode = params.permission(0o644)
+    replication = params.integer("replication", DEFAULT_REPLICATION)
+    block_size = params.integer("blocksize", DEFAULT_BLOCK_SIZE)
+    params.integer("buffersize", None, minimum=1)
+    assert replication is not None and block_size is not None
+    return overwrite, mode, replication, block_size
+
+
+def empty() -> web.Response:
+    return web.Response(status=200)
+
+
+def boolean(value: bool) -> web.Response:
+    return web.json_response({"boolean": value})
+
+
+# ---------------------------------------------------------------------------- namenode
+
+Handler = Callable[[Cluster, Call, web.Request], Awaitable[web.StreamResponse]]
+
+
+def redirect(cluster: Cluster, call: Call, op: str) -> web.Response:
+    """Send a data operation to the datanode, carrying the user and the op's parameters."""
+    query = [("op", op), ("user.name", call.user)]
+    if call.doas:
+        query.append(("doas", call.doas))
+    query += [(key, value) for key, value in call.params.items()
+              if key not in ("op", "user.name", "doas", "noredirect")]
+    location = (f"http://{cluster.host}:{cluster.datanode_port}{PREFIX}"
+                f"{quote(call.path, safe='/')}?{urlencode(query)}")
+    if call.params.boolean("noredirect", False):
+        return web.json_response({"Location": location})
+    return web.Response(status=307, headers={"Location": location})
+
+
+async def nn_create(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    overwrite, _mode, replication, block_size = create_options(call.params)
+    await cluster.run(cluster.namespace.check_create, call.caller, call.path, overwrite,
+                      replication, block_size)
+    return redirect(cluster, call, "CREATE")
+
+
+async def nn_append(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    call.params.integer("buffersize", None, minimum=1)
+    await cluster.run(cluster.namespace.check_append, call.caller, call.path)
+    return redirect(cluster, call, "APPEND")
+
+
+def _check_readable(namespace: Namespace, call: Call, ranged: bool) -> None:
+    stream, _ = namespace.open_file(call.caller, call.path)
+    with stream:
+        if ranged:
+            read_range(stream, call)
+
+
+async def nn_open(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(_check_readable, cluster.namespace, call, True)
+    return redirect(cluster, call, "OPEN")
+
+
+async def nn_checksum(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(_check_readable, cluster.namespace, call, False)
+    return redirect(cluster, call, "GETFILECHECKSUM")
+
+
+async def get_file_status(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    node = await cluster.run(cluster.namespace.status, call.caller, call.path)
+    return web.json_response({"FileStatus": node.file_status("")})
+
+
+async def list_status(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    listing, _ = await cluster.run(cluster.namespace.list_status, call.caller, call.path)
+    statuses = [node.file_status(name) for name, node in listing]
+    return web.json_response({"FileStatuses": {"FileStatus": statuses}})
+
+
+async def list_status_batch(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    listing, remaining = await cluster.run(
+        cluster.namespace.list_status, call.caller, call.path,
+        call.params.text("startafter"), LIST_LIMIT,
+    )
+    statuses = [node.file_status(name) for name, node in listing]
+    return web.json_response({"DirectoryListing": {
+        "partialListing": {"FileStatuses": {"FileStatus": statuses}},
+        "remainingEntries": remaining,
+    }})
+
+
+async def content_summary(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    summary = await cluster.run(cluster.namespace.content_summary, call.caller, call.path)
+    return web.json_response({"ContentSummary": {**summary, "typeQuota": {}}})
+
+
+async def fs_status(cluster: Cluster, _: Call, __: web.Request) -> web.Response:
+    """GETSTATUS (Hadoop 3.4): the space of the disk that holds the cluster root."""
+    disk = os.statvfs(cluster.namespace.settings.root)
+    capacity = disk.f_blocks * disk.f_frsize
+    return web.json_response({"FsStatus": {
+        "capacity": capacity,
+        "used": capacity - disk.f_bfree * disk.f_frsize,
+        "remaining": disk.f_bavail * disk.f_frsize,
+    }})
+
+
+async def home_directory(_: Cluster, call: Call, __: web.Request) -> web.Response:
+    return web.json_response({"Path": f"/user/{call.caller.name}"})
+
+
+async def trash_root(_: Cluster, call: Call, __: web.Request) -> web.Response:
+    return web.json_response({"Path": f"/user/{call.caller.name}/.Trash"})
+
+
+async def acl_status(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    node = await cluster.run(cluster.namespace.acl_status, call.caller, call.path)
+    return web.json_response({"AclStatus": {
+        "entries": list(node.acl),
+        "group": node.group,
+        "owner": node.owner,
+        "permission": format(node.perm, "o"),
+        "stickyBit": bool(node.perm & 0o1000),
+    }})
+
+
+async def snapshot_diff(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    old = call.params.text("oldsnapshotname") or ""
+    new = call.params.text("snapshotname") or ""
+    changes = await cluster.run(cluster.snapshots.diff, call.caller, call.path, old, new)
+    return web.json_response({"SnapshotDiffReport": {
+        "diffList": [change.as_json() for change in changes],
+        "fromSnapshot": old,
+        "snapshotRoot": call.path,
+        "toSnapshot": new,
+    }})
+
+
+async def snapshottable_list(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    dirs = await cluster.run(cluster.snapshots.snapshottable_dirs, call.caller)
+    listing = []
+    for found in dirs:
+        parent, _, name = found.path.rpartition("/")
+        listing.append({
+            "dirStatus": found.node.file_status(name),
+            "parentFullPath": parent or ("/" if name else ""),
+            "snapshotNumber": found.snapshot_count,
+            "snapshotQuota": SNAPSHOT_QUOTA,
+        })
+    return web.json_response({"SnapshottableDirectoryList": listing})
+
+
+async def snapshot_list(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    infos = await cluster.run(cluster.snapshots.snapshot_list, call.caller, call.path)
+    return web.json_response({"SnapshotList": [
+        {"dirStatus": info.root.file_status(info.name), "fullPath": call.path,
+         "snapshotID": info.snap_id, "deletionStatus": "ACTIVE"}
+        for info in infos
+    ]})
+
+
+async def mkdirs(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    mode = call.params.permission(0o755)
+    return boolean(await cluster.run(cluster.namespace.mkdirs, call.caller, call.path, mode))
+
+
+async def rename(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    destination = call.params.text("destination")
+    if not destination or not destination.startswith("/"):
+        raise invalid("destination", f'Invalid parameter value: destination = "{destination}" '
+                      "is not an absolute path.")
+    destination = "/" + "/".join(split_path(destination))
+    return boolean(await cluster.run(cluster.namespace.rename, call.caller, call.path,
+                                     destination))
+
+
+async def delete(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    recursive = call.params.boolean("recursive", False)
+    return boolean(await cluster.run(cluster.namespace.delete, call.caller, call.path,
+                                     recursive))
+
+
+async def set_owner(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    owner, group = call.params.text("owner"), call.params.text("group")
+    if owner is None and group is None:
+        raise IllegalArgument("Both owner and group are empty.")
+    await cluster.run(cluster.namespace.set_owner, call.caller, call.path, owner, group)
+    return empty()
+
+
+async def set_permission(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    mode = call.params.permission(0o755)
+    await cluster.run(cluster.namespace.set_permission, call.caller, call.path, mode)
+    return empty()
+
+
+async def set_times(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    mtime = call.params.integer("modificationtime", -1, minimum=-1)
+    atime = call.params.integer("accesstime", -1, minimum=-1)
+    await cluster.run(cluster.namespace.set_times, call.caller, call.path, mtime, atime)
+    return empty()
+
+
+async def set_replication(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    replication = call.params.integer("replication", DEFAULT_REPLICATION)
+    return boolean(await cluster.run(cluster.namespace.set_replication, call.caller,
+                                     call.path, replication))
+
+
+def acl_handler(op: str) -> Handler:
+    async def change_acl(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+        await cluster.run(cluster.namespace.change_acl, call.caller, call.path, op,
+                          call.params.text("aclspec"))
+        return empty()
+
+    return change_acl
+
+
+async def allow_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(cluster.snapshots.allow, call.caller, call.path)
+    return empty()
+
+
+async def disallow_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(cluster.snapshots.disallow, call.caller, call.path)
+    return empty()
+
+
+async def create_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    path = await cluster.run(cluster.snapshots.create, call.caller, call.path,
+                             call.params.text("snapshotname"))
+    return web.json_response({"Path": path})
+
+
+async def rename_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(cluster.snapshots.rename, call.caller, call.path,
+                      call.params.text("oldsnapshotname"), call.params.text("snapshotname"))
+    return empty()
+
+
+async def delete_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(cluster.snapshots.delete, call.caller, call.path,
+                      call.params.text("snapshotname"))
+    return empty()
+
+
+NAMENODE_OPS: dict[str, dict[str, Handler]] = {
+    "GET": {
+        "GETFILESTATUS": get_file_status,
+        "LISTSTATUS": list_status,
+        "LISTSTATUS_BATCH": list_status_batch,
+        "GETCONTENTSUMMARY": content_summary,
+        "GETSTATUS": fs_status,
+        "GETFILECHECKSUM": nn_checksum,
+        "OPEN": nn_open,
+        "GETHOMEDIRECTORY": home_directory,
+        "GETTRASHROOT": trash_root,
+        "GETACLSTATUS": acl_status,
+        "GETSNAPSHOTDIFF": snapshot_diff,
+        "GETSNAPSHOTTABLEDIRECTORYLIST": snapshottable_list,
+        "GETSNAPSHOTLIST": snapshot_list,
+    },
+    "PUT": {
+        "CREATE": nn_create,
+        "MKDIRS": mkdirs,
+        "RENAME": rename,
+        "SETOWNER": set_owner,
+        "SETPERMISSION": set_permission,
+        "SETTIMES": set_times,
+        "SETREPLICATION": set_replication,
+        **{op: acl_handler(op) for op in ("SETACL", "MODIFYACLENTRIES", "REMOVEACLENTRIES",
+                                          "REMOVEDEFAULTACL", "REMOVEACL")},
+        "ALLOWSNAPSHOT": allow_snapshot,
+        "DISALLOWSNAPSHOT": disallow_snapshot,
+        "CREATESNAPSHOT": create_snapshot,
+        "RENAMESNAPSHOT": rename_snapshot,
+    },
+    "POST": {"APPEND": nn_append},
+    "DELETE": {"DELETE": delete, "DELETESNAPSHOT": delete_snapshot},
+}
+
+
+# ---------------------------------------------------------------------------- datanode
+
+def write_all(fd: int, chunks: list[bytes]) -> None:
+    """Write received pieces in one system call when the kernel takes them all."""
+    written = os.writev(fd, chunks)
+    rest = memoryview(b"".join(chunks))[written:] if written < sum(map(len, chunks)) else b""
+    while rest:
+        rest = rest[os.write(fd, rest):]
+
+
+async def receive_body(request: web.Request, staged: str) -> None:
+    """Stream the (possibly chunked) request body into `staged` in ~1 MiB writes, one
+    in flight while the next megabyte arrives."""
+    loop = asyncio.get_running_loop()
+    fd = os.open(staged, os.O_WRONLY | os.O_TRUNC)
+    pending: asyncio.Future[None] | None = None
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        async for piece in request.content.iter_any():
+            chunks.append(piece)
+            size += len(piece)
+            if size >= WRITE_SIZE or len(chunks) >= MAX_PIECES:
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(None, write_all, fd, chunks)
+                chunks, size = [], 0
+        if pending is not None:
+            await pending
+            pending = None
+        if chunks:
+            await loop.run_in_executor(None, write_all, fd, chunks)
+    finally:
+        if pending is not None:  # the fd may only close once no thread writes through it
+            await asyncio.gather(pending, return_exceptions=True)
+        os.close(fd)
+
+
+async def _staged_write(cluster: Cluster, request: web.Request,
+                        commit: Callable[[str], Any]) -> None:
+    staged = cluster.namespace.staging_file()
+    try:
+        await receive_body(request, staged)
+        await cluster.run(commit, staged)
+    finally:
+        if os.path.exists(staged):
+            os.unlink(staged)
+
+
+async def dn_create(cluster: Cluster, call: Call, request: web.Request) -> web.Response:
+    overwrite, mode, replication, block_size = create_options(call.params)
+    namespace = cluster.namespace
+    await cluster.run(namespace.check_create, call.caller, call.path, overwrite, replication,
+                      block_size)
+    await _staged_write(cluster, request, lambda staged: namespace.commit_create(
+        call.caller, call.path, staged, overwrite, mode, replication, block_size))
+    location = f"webhdfs://{cluster.host}:{cluster.namenode_port}{quote(call.path, safe='/')}"
+    return web.Response(status=201, headers={"Location": location})
+
+
+async def dn_append(cluster: Cluster, call: Call, request: web.Request) -> web.Response:
+    namespace = cluster.namespace
+    await cluster.run(namespace.check_append, call.caller, call.path)
+    await _staged_write(cluster, request, lambda staged: namespace.commit_append(
+        call.caller, call.path, staged))
+    return empty()
+
+
+async def dn_open(cluster: Cluster, call: Call, request: web.Request) -> web.StreamResponse:
+    stream, _ = await cluster.run(cluster.namespace.open_file, call.caller, call.path)
+    with stream:
+        offset, count = read_range(stream, call)
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = count
+        await response.prepare(request)
+        if count:
+            transport = request.transport
+            if transport is None:
+                raise ConnectionResetError("client went away")
+            await asyncio.get_running_loop().sendfile(transport, stream, offset, count)
+        await response.write_eof()
+    return response
+
+
+async def dn_checksum(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    stream, node = await cluster.run(cluster.namespace.open_file, call.caller, call.path)
+    with stream:
+        size = os.fstat(stream.fileno()).st_size
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(None, checksum.file_checksum, stream, size,
+                                            node.block_size)
+    return web.json_response({"FileChecksum": result})
+
+
+DATANODE_OPS: dict[str, dict[str, Handler]] = {
+    "GET": {"OPEN": dn_open, "GETFILECHECKSUM": dn_checksum},
+    "PUT": {"CREATE": dn_create},
+    "POST": {"APPEND": dn_append},
+}
+
+
+# ---------------------------------------------------------------------------- wiring
+
+def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Application:
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        try:
+            call = parse_call(request, cluster.namespace)
+            table = ops.get(request.method, {})
+            handler = table[call.params.op(request.method, table)]
+            return await handler(cluster, call, request)
+        except RemoteError as error:
+            return web.json_response(error.body(), status=error.status)
+        except OSError as error:
+            # Hadoop reports disk trouble as an IOException.
+            log.exception("I/O error serving %s", request.rel_url)
+            failure = IOFailure(str(error))
+            return web.json_response(failure.body(), status=failure.status)
+        except Exception as error:
+            log.exception("error serving %s", request.rel_url)
+            failure = RemoteError(str(error))
+            return web.json_response(failure.body(), status=failure.status)
+
+    app = web.Application()
+    app.router.add_route("*", PREFIX + "{tail:.*}", dispatch)
+    return app

@@ -1,0 +1,201 @@
+"""Snapshottable directories and their snapshots.
+
+A snapshot is a catalog of every entry's attributes plus a tree of hard links in the
+state directory: no file content is copied, and since every write path replaces
+or copies a shared inode instead of changing it, the links keep the old bytes.
+"""
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from minicluster.webhdfs import diff
+from minicluster.webhdfs.errors import AccessControl, SnapshotFailure
+from minicluster.webhdfs.inodes import Node
+from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace, Target, join
+from minicluster.webhdfs.permissions import READ, Caller, check_access, check_owner
+
+SNAPSHOT_QUOTA = 65536
+
+
+@dataclass(frozen=True)
+class SnapshottableDir:
+    path: str
+    node: Node
+    snapshot_count: int
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snap_id: int
+    name: str
+    root: Node  # the directory as it was, dated at the snapshot's creation
+
+
+def default_name(now_ms: int) -> str:
+    """HDFS's generated name, e.g. s20260412-151029.033 (server local time)."""
+    return time.strftime("s%Y%m%d-%H%M%S", time.localtime(now_ms / 1000)) + f".{now_ms % 1000:03d}"
+
+
+def link_tree(source: str, tree: Path, entries: diff.Entries) -> diff.Entries:
+    """Mirror the walked directories in `tree` and hard-link every file into it; entries
+    that vanished under a concurrent writer are left out."""
+    os.mkdir(tree)
+    kept = entries[:1]
+    for entry in entries[1:]:
+        rel, _, node = entry
+        try:
+            if node.is_dir:
+                os.mkdir(os.path.join(tree, rel))
+            else:
+                os.link(os.path.join(source, rel), os.path.join(tree, rel))
+        except FileNotFoundError:
+            continue
+        kept.append(entry)
+    return kept
+
+
+class Snapshots:
+    def __init__(self, namespace: Namespace) -> None:
+        self.ns = namespace
+        self.store = namespace.store
+
+    def _require_superuser(self, caller: Caller) -> None:
+        if not caller.superuser:
+            raise AccessControl(
+                f"Access denied for user {caller.name}. Superuser privilege is required"
+            )
+
+    def _directory(self, caller: Caller, path: str, write: bool) -> tuple[Target, Node]:
+        target = self.ns.resolve(caller, path, write=write)
+        node = target.exists()
+        if not node.is_dir:
+            raise SnapshotFailure(f"Path is not a directory: {path}")
+        return target, node
+
+    def _snapshottable(self, caller: Caller, path: str, write: bool) -> tuple[Target, Node]:
+        target, node = self._directory(caller, path, write)
+        if not node.snapshottable or target.snapshot or target.dot_snapshot_of:
+            raise SnapshotFailure(f"Directory is not a snapshottable directory: {path}")
+        return target, node
+
+    def _find(self, node: Node, path: str, name: str) -> tuple[int, str, int]:
+        found = self.store.snapshot(node.file_id, name)
+        if found is None:
+            raise SnapshotFailure(f"Cannot find the snapshot of directory {path} with name {name}")
+        return found
+
+    def allow(self, caller: Caller, path: str) -> None:
+        self._require_superuser(caller)
+        target, node = self._directory(caller, path, write=True)
+        if node.snapshottable:
+            return
+        for ancestor_path, ancestor in target.chain:
+            if ancestor.snapshottable:
+                raise SnapshotFailure(
+                    f"Nested snapshottable directories not allowed: path={path}, the ancestor "
+                    f"{ancestor_path} is already a snapshottable directory."
+                )
+        for below, _ in self.store.snapshottable_dirs(target.path):
+            raise SnapshotFailure(
+                f"Nested snapshottable directories not allowed: path={path}, the subdirectory "
+                f"{below} is already a snapshottable directory."
+            )
+        self.ns.save(target.path, node.with_changes(snapshottable=True))
+
+    def disallow(self, caller: Caller, path: str) -> None:
+        self._require_superuser(caller)
+        target, node = self._directory(caller, path, write=True)
+        if not node.snapshottable:
+            return
+        if self.store.snapshots(node.file_id):
+            raise SnapshotFailure(
+                f"The directory {target.path} has snapshot(s). "
+                "Please redo the operation after removing all the snapshots."
+            )
+        self.ns.save(target.path, node.with_changes(snapshottable=False))
+
+    def create(self, caller: Caller, path: str, name: str | None) -> str:
+        target, node = self._snapshottable(caller, path, write=True)
+        check_owner(caller, node, target.path)
+        now = self.ns.clock.now()
+        name = name or default_name(now)
+        if "/" in name or name == DOT_SNAPSHOT:
+            raise SnapshotFailure(f'Invalid snapshot name: "{name}"')
+        existing = self.store.snapshots(node.file_id)
+        if any(other == name for _, other, _ in existing):
+            raise SnapshotFailure("Failed to add snapshot: there is already a snapshot with "
+                                  f'the same name "{name}".')
+        if len(existing) >= SNAPSHOT_QUOTA:
+            raise SnapshotFailure(f"Failed to add snapshot: there are already {len(existing)} "
+                                  f"snapshot(s) and the snapshot quota is {SNAPSHOT_QUOTA}")
+        entries = self.ns.walk(target)
+        with self.store.transaction():
+            snap_id = self.store.add_snapshot(node.file_id, name, now)
+            kept = link_tree(target.disk or "", self.ns.snapshot_dir / str(snap_id), entries)
+            self.store.add_entries(snap_id, kept)
+        return join(target.path, f"{DOT_SNAPSHOT}/{name}")
+
+    def delete(self, caller: Caller, path: str, name: str | None) -> None:
+        target, node = self._snapshottable(caller, path, write=True)
+        check_owner(caller, node, target.path)
+        found = self.store.snapshot(node.file_id, name or "")
+        if found is None:
+            raise SnapshotFailure(f"Cannot delete snapshot {name} from path {target.path}: "
+                                  "the snapshot does not exist.")
+        self.store.remove_snapshot(found[0])
+        shutil.rmtree(self.ns.snapshot_dir / str(found[0]), ignore_errors=True)
+
+    def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
+        target, node = self._snapshottable(caller, path, write=True)
+        check_owner(caller, node, target.path)
+        found = self.store.snapshot(node.file_id, old or "")
+        if found is None:
+            raise SnapshotFailure(f"The snapshot {old} does not exist for directory "
+                                  f"{target.path}")
+        if not new or "/" in new or new == DOT_SNAPSHOT:
+            raise SnapshotFailure(f'Invalid snapshot name: "{new}"')
+        if self.store.snapshot(node.file_id, new):
+            raise SnapshotFailure(f"The snapshot {new} already exists for directory "
+                                  f"{target.path}")
+        self.store.rename_snapshot(found[0], new)
+
+    def snapshottable_dirs(self, caller: Caller) -> list[SnapshottableDir]:
+        """All snapshottable directories for the superuser, else the caller's own."""
+        listing = []
+        for path, dir_id in self.store.snapshottable_dirs():
+            target = self.ns.resolve(self.ns.system, path)
+            node = self.ns.with_children(target)
+            if caller.superuser or node.owner == caller.name:
+                listing.append(SnapshottableDir(path, node, len(self.store.snapshots(dir_id))))
+        return listing
+
+    def snapshot_list(self, caller: Caller, path: str) -> list[SnapshotInfo]:
+        target, node = self._snapshottable(caller, path, write=False)
+        check_access(caller, node, target.path, READ)
+        infos = []
+        for snap_id, name, created in self.store.snapshots(node.file_id):
+            root = self.store.entry(snap_id, "")
+            assert root is not None
+            infos.append(SnapshotInfo(snap_id, name, root.with_changes(mtime=created)))
+        return infos
+
+    def diff(self, caller: Caller, path: str, from_name: str, to_name: str) -> list[diff.Change]:
+        """GETSNAPSHOTDIFF; an empty name is the current tree."""
+        target, node = self._snapshottable(caller, path, write=False)
+        check_access(caller, node, target.path, READ)
+        versions = []
+        for name in (from_name, to_name):
+            if not name:
+                versions.append((float("inf"), target))
+                continue
+            snapshot = self._find(node, target.path, name)
+            versions.append((snapshot[0], Target(target.path, node, snapshot=snapshot)))
+        from_order, to_order = versions[0][0], versions[1][0]
+        if from_order == to_order:
+            return []
+        older, newer = sorted(versions, key=lambda version: version[0])
+        return diff.report(self.ns.walk(older[1]), self.ns.walk(newer[1]),
+                           reverse=from_order > to_order)

@@ -1,0 +1,94 @@
+"""The cluster registry: saved only when every endpoint answers; live state on the list."""
+
+from django.urls import reverse
+
+from console.clusters import cluster_state, state_json
+from console.models import AuditEntry, Cluster
+from console.roles import Role
+from tests.conftest import cluster_fields
+
+
+def form_data(layout, site: str, **changes) -> dict:
+    return {key: "" if value is None else value
+            for key, value in {**cluster_fields(layout, site), **changes}.items()}
+
+
+def test_administrator_registers_a_cluster_whose_endpoints_answer(client, make_user, minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    response = client.post(reverse("cluster-new"), form_data(minicluster, "site-a"))
+    assert response.status_code == 302, response.content.decode()
+    cluster = Cluster.objects.get(name="site-a")
+    assert cluster.hiveserver2_port == minicluster.sites["site-a"].hiveserver2
+    assert AuditEntry.objects.filter(action="cluster.register", outcome="success").exists()
+
+
+def test_registration_names_the_endpoint_that_failed_and_saves_nothing(
+    client, make_user, minicluster
+):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    closed_port = minicluster.sites["site-a"].hiveserver2 + 500
+    response = client.post(
+        reverse("cluster-new"),
+        form_data(minicluster, "site-a", hiveserver2_port=closed_port, snapshot_root="/nowhere"),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert any(e.startswith("HiveServer2 check failed") and str(closed_port) in e for e in errors)
+    assert any(e.startswith("WebHDFS check failed") and "/nowhere" in e for e in errors)
+    assert not any(e.startswith("ZooKeeper") for e in errors)
+    assert not Cluster.objects.exists()
+    assert AuditEntry.objects.get(action="cluster.register").outcome == "refused"
+
+
+def test_snapshot_root_with_path_tricks_is_refused(client, make_user, minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    for root in ("/data/../etc", "data", "/data/.snapshot/s1"):
+        response = client.post(reverse("cluster-new"),
+                               form_data(minicluster, "site-a", snapshot_root=root))
+        assert "snapshot_root" in response.context["form"].errors, root
+    assert not Cluster.objects.exists()
+
+
+def test_live_state_shows_endpoints_identity_skew_and_space(clusters):
+    state = state_json(cluster_state(clusters["site-a"]))
+    assert state["reachable"] is True
+    assert [e["endpoint"] for e in state["endpoints"]] == [
+        "WebHDFS", "HiveServer2", "ZooKeeper", "LDAP"]
+    assert state["identity"]["role"] == "unpaired"
+    assert abs(state["clock_skew_seconds"]) < 0.5
+    assert state["capacity_bytes"] > state["used_bytes"] >= 0
+
+
+def test_live_state_of_a_dead_cluster_says_unreachable(clusters):
+    cluster = clusters["site-b"]
+    cluster.zookeeper_hosts = "127.0.0.1:1"
+    state = state_json(cluster_state(cluster))
+    assert state["reachable"] is False
+    assert state["identity"]["role"] == "unreachable"
+    zookeeper = next(e for e in state["endpoints"] if e["endpoint"] == "ZooKeeper")
+    assert not zookeeper["ok"] and "127.0.0.1:1" in zookeeper["detail"]
+
+
+def test_cluster_list_is_for_administrators_and_operators(client, make_user, clusters):
+    client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
+    assert client.get(reverse("clusters")).status_code == 403
+    assert client.get(reverse("cluster-state", args=["site-a"])).status_code == 403
+    client.force_login(make_user("otto", Role.OPERATOR))
+    page = client.get(reverse("clusters"))
+    assert page.status_code == 200 and b"site-a" in page.content
+    assert b"Register a cluster" not in page.content
+    assert client.get(reverse("cluster-state", args=["site-a"])).json()["reachable"]
+
+
+def test_operator_cannot_register_or_remove_clusters(client, make_user, clusters, minicluster):
+    client.force_login(make_user("otto", Role.OPERATOR))
+    assert client.post(reverse("cluster-new"), form_data(minicluster, "site-a")).status_code == 403
+    assert client.post(reverse("cluster-delete", args=["site-a"])).status_code == 403
+    assert Cluster.objects.count() == 2
+
+
+def test_paired_cluster_cannot_be_removed(client, make_user, pairing):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    response = client.post(reverse("cluster-delete", args=["site-a"]), follow=True)
+    assert b"unpair it first" in response.content
+    assert Cluster.objects.filter(name="site-a").exists()
