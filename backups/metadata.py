@@ -86,3 +86,43 @@ def hdfs_path_of_location(location: str, prefix: str = "") -> str:
     if parts.scheme in {"hdfs", "viewfs", "webhdfs", ""}:
         return parts.path or "/"
     raise ValueError(f"table location {location} is not on this cluster's HDFS")
+
+
+_LOCATION = re.compile(r"LOCATION\s+'[^']*'", re.IGNORECASE)
+
+
+def capture_table(hive: HiveServer2, database: str, table: str) -> dict:
+    """What the secondary needs to serve the table as it was: schema, provider,
+    partitions, owner, properties and the statement that creates it."""
+    info = describe_table(hive, database, table)
+    # AS SERDE keeps a Hive-format table a Hive table (plain SHOW CREATE says USING ...).
+    serde = " AS SERDE" if info.is_hive else ""
+    create = hive.query(f"SHOW CREATE TABLE `{database}`.`{table}`{serde}")[0][0]
+    partitions = (sorted(row[0] for row in hive.query(f"SHOW PARTITIONS `{database}`.`{table}`"))
+                  if info.partition_columns else [])
+    properties = {row[0]: row[1] for row in hive.query(
+        f"SHOW TBLPROPERTIES `{database}`.`{table}`")
+        if not row[0].startswith(("transient_lastDdlTime", "spark.sql.create.version"))}
+    return {
+        "database": database, "table": table, "provider": info.provider,
+        "type": info.table_type, "owner": info.owner, "columns": info.columns,
+        "partition_columns": info.partition_columns, "partitions": partitions,
+        "properties": properties, "create": create, "location": info.location,
+    }
+
+
+def apply_table(hive: HiveServer2, captured: dict, location: str) -> None:
+    """Create the captured table on this HiveServer2 over data already at `location`.
+
+    The table is replaced rather than altered: its files are the restore point's, and
+    an external table (LOCATION given) never deletes them when dropped.
+    """
+    name = f"`{captured['database']}`.`{captured['table']}`"
+    statement = _LOCATION.sub(f"LOCATION '{location}'", captured["create"])
+    if not _LOCATION.search(captured["create"]):
+        statement += f" LOCATION '{location}'"
+    hive.query(f"CREATE DATABASE IF NOT EXISTS `{captured['database']}`")
+    hive.query(f"DROP TABLE IF EXISTS {name}")
+    hive.query(statement)
+    if captured["partition_columns"]:
+        hive.query(f"MSCK REPAIR TABLE {name}")

@@ -103,3 +103,123 @@ class BackupPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.service)
+
+
+class RoundState(models.TextChoices):
+    SCHEDULED = "scheduled", "scheduled"
+    SNAPSHOTTING = "snapshotting", "snapshotting"
+    REPLICATING = "replicating", "replicating"
+    FINALIZING = "finalizing", "applying metadata"
+    CONSISTENT = "consistent", "consistent"
+    CRASH_CONSISTENT = "crash_consistent", "crash-consistent"
+    FAILED = "failed", "failed"
+    SKIPPED = "skipped", "skipped"
+    MISSED = "missed", "missed"
+
+
+class Round(models.Model):
+    """One backup of a service at moment T: snapshot, replication, restore point."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rounds")
+    moment = models.DateTimeField("moment T", db_index=True)
+    state = models.CharField(max_length=16, choices=RoundState.choices,
+                             default=RoundState.SCHEDULED)
+    reason = models.TextField(blank=True, help_text="why it was skipped, missed or failed")
+    snapshot_name = models.CharField(max_length=100, blank=True)
+    # Each data set's (or the shared root's) snapshot time, epoch ms, as taken.
+    snapshot_times = models.JSONField(default=dict)
+    skew_ms = models.FloatField(null=True, blank=True)
+    moment_error_ms = models.FloatField(null=True, blank=True)
+    verification_attempts = models.PositiveIntegerField(default=0)
+    metadata = models.JSONField(default=dict, help_text="table metadata captured at T")
+    base = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", help_text="the consistent round diffed from")
+    full_copy = models.BooleanField(default=False)
+    rolled_back = models.JSONField(default=list, help_text="secondary changes undone first")
+    files = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-moment"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "moment"], name="one_round_per_moment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} @ {self.moment:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def throughput(self) -> float | None:
+        """Bytes per second moved by the round."""
+        duration = self.duration
+        if duration is None or duration.total_seconds() <= 0:
+            return None
+        return self.bytes / duration.total_seconds()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+FINAL_STATES = {RoundState.CONSISTENT, RoundState.CRASH_CONSISTENT, RoundState.FAILED,
+                RoundState.SKIPPED, RoundState.MISSED}
+
+
+class TaskState(models.TextChoices):
+    PENDING = "pending", "pending"
+    COPYING = "copying", "copying"
+    VERIFIED = "verified", "verified"
+    FAILED = "failed", "failed"
+
+
+class DataSetTask(models.Model):
+    """Replication of one data set within a round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="tasks")
+    component = models.CharField(max_length=10, choices=Component.choices)
+    locator = models.CharField(max_length=500)
+    storage_path = models.CharField(max_length=1000)
+    state = models.CharField(max_length=10, choices=TaskState.choices,
+                             default=TaskState.PENDING)
+    files_total = models.PositiveIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    changes = models.JSONField(default=list, help_text="what the diff applied")
+
+    class Meta:
+        ordering = ["component", "locator"]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.locator}"
+
+
+class RestorePoint(models.Model):
+    """The secondary's own snapshot of the whole protection group at a round's moment."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE,
+                                related_name="restore_points")
+    round = models.OneToOneField(Round, on_delete=models.CASCADE, related_name="restore_point")
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="+")
+    # The snapshottable directories that hold the group (one in atomic mode).
+    snapshot_roots = models.JSONField(default=list)
+    name = models.CharField(max_length=100)
+    moment = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-moment"]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.name}"

@@ -25,3 +25,17 @@ def next_round_moment(policy: BackupPolicy, now: datetime) -> datetime | None:
 def next_whole_minute(now: datetime) -> datetime:
     """The whole minute after `now`: what the policy form offers instead of a past T0."""
     return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def moments_between(first_moment: datetime, period: timedelta | None, start: datetime,
+                    end: datetime) -> list[datetime]:
+    """Every moment T0 + k·period with start < T ≤ end."""
+    found = []
+    moment = next_moment(first_moment, period, start)
+    while moment is not None and moment <= end:
+        if moment > start:
+            found.append(moment)
+        if period is None:
+            break
+        moment += period
+    return found

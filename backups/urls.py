@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backups import views
+from backups import round_views, views
 
 urlpatterns = [
     path("", views.service_list, name="services"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.service_edit, name="service-edit"),
     path("<int:pk>/toggle/", views.service_toggle, name="service-toggle"),
     path("<int:pk>/delete/", views.service_delete, name="service-delete"),
+    path("<int:pk>/run-now/", round_views.service_run_now, name="service-run-now"),
+    path("<int:pk>/dry-run/", round_views.service_dry_run, name="service-dry-run"),
 ]

@@ -19,6 +19,7 @@ from backups.protection import (
     protected_elsewhere,
     save_service,
 )
+from backups.rpo import rpo_status
 from backups.scheduling import next_round_moment
 from console import audit
 from console.models import Pairing
@@ -41,11 +42,14 @@ def service_list(request: HttpRequest) -> HttpResponse:
 @role_required(*ANY_ROLE)
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(visible_services(request.user), pk=pk)
+    now = timezone.now()
     return render(request, "backups/service_detail.html", {
         "service": service,
         "policy": service.policy,
-        "next_moment": next_round_moment(service.policy, timezone.now()),
+        "next_moment": next_round_moment(service.policy, now),
         "may_change": can_change(request.user, service),
+        "rpo": rpo_status(service, now),
+        "restore_points": service.restore_points.select_related("round"),
     })
 
 

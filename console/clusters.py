@@ -60,8 +60,11 @@ class ClusterState:
         return [f"{check.endpoint}: {check.detail}" for check in self.checks if not check.ok]
 
 
-def webhdfs_of(cluster: Cluster) -> WebHdfs:
-    return WebHdfs(cluster.webhdfs_url, cluster.webhdfs_user)
+def webhdfs_of(cluster: Cluster, timeout: float | None = None) -> WebHdfs:
+    """A WebHDFS client; a stalled cluster fails a call after `timeout` seconds (connect,
+    and between bytes), by default LOCKSTEP_WEBHDFS_TIMEOUT."""
+    return WebHdfs(cluster.webhdfs_url, cluster.webhdfs_user,
+                   timeout=timeout or settings.LOCKSTEP_WEBHDFS_TIMEOUT)
 
 
 def hiveserver2_of(cluster: Cluster) -> HiveServer2:
@@ -82,7 +85,7 @@ def _timed(endpoint: str, probe: Callable[[], str]) -> EndpointCheck:
 
 
 def _check_webhdfs(cluster: Cluster) -> str:
-    status = webhdfs_of(cluster).status(cluster.snapshot_root)
+    status = webhdfs_of(cluster, settings.LOCKSTEP_ENDPOINT_TIMEOUT).status(cluster.snapshot_root)
     if status["type"] != "DIRECTORY":
         raise WebHdfsError(f"snapshot root {cluster.snapshot_root} is not a directory")
     return f"snapshot root {cluster.snapshot_root} found"

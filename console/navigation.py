@@ -20,6 +20,7 @@ NAV = [
     NavItem("Overview", "home"),
     NavItem("Clusters", "clusters", (Role.ADMINISTRATOR, Role.OPERATOR)),
     NavItem("Services", "services", tuple(Role)),
+    NavItem("Rounds", "rounds", tuple(Role)),
     NavItem("Audit", "audit", (Role.ADMINISTRATOR,)),
 ]
 

@@ -37,6 +37,7 @@ MIDDLEWARE = [
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "console.middleware.UserTimeZone",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -105,8 +106,20 @@ REDIS_URL = env_str("REDIS_URL", MINICLUSTER.redis_url)
 
 # How long a cluster endpoint may take to answer a health check, in seconds.
 LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))
+# How long a WebHDFS call of a round may stall (connect, or between bytes) before it fails.
+LOCKSTEP_WEBHDFS_TIMEOUT = float(env_str("LOCKSTEP_WEBHDFS_TIMEOUT", "60"))
 # Pairing and every round are refused above this clock skew between console and cluster.
 LOCKSTEP_MAX_CLOCK_SKEW = float(env_str("LOCKSTEP_MAX_CLOCK_SKEW", "2"))
+# A round is prepared (recorded, its snapshot job enqueued) this long before its moment T.
+LOCKSTEP_ROUND_LEAD = float(env_str("LOCKSTEP_ROUND_LEAD", "30"))
+# Synchronized mode: how often a point is re-taken when the group changed between snapshots.
+LOCKSTEP_VERIFY_ATTEMPTS = int(env_str("LOCKSTEP_VERIFY_ATTEMPTS", "3"))
+# A replication task that fails is retried after these many seconds, one retry each.
+LOCKSTEP_TASK_RETRY_INTERVALS = [
+    int(seconds) for seconds in env_str("LOCKSTEP_TASK_RETRY_INTERVALS", "1,3,6").split(",")
+]
+# A service is in breach when its newest consistent restore point is older than this many periods.
+LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
 
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}

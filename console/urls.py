@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from backups import round_views
 from console import cluster_views, views
 
 handler403 = "console.views.permission_denied"
@@ -23,6 +24,8 @@ urlpatterns = [
     path("pairings/new/", cluster_views.pairing_create, name="pairing-new"),
     path("pairings/<int:pk>/delete/", cluster_views.pairing_delete, name="pairing-delete"),
     path("services/", include("backups.urls")),
+    path("rounds/", round_views.round_list, name="rounds"),
+    path("rounds/<int:pk>/", round_views.round_detail, name="round-detail"),
     path("api/", include("console.api_urls")),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),

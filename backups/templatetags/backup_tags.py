@@ -24,3 +24,15 @@ def period(value: timedelta | None) -> str:
             count = seconds // size
             return f"every {name}" if count == 1 else f"every {count} {name}s"
     return f"every {value}"
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """`3 h 5 min`, `42 s`: a length of time as people say it."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"),
+             (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
+    shown = [f"{count} {unit}" for count, unit in parts if count][:2]
+    return " ".join(shown) or "0 s"

@@ -448,16 +448,23 @@ class Namespace:
         return {"directoryCount": dirs, "fileCount": files, "length": length,
                 "quota": -1, "spaceConsumed": consumed, "spaceQuota": -1}
 
-    def open_file(self, caller: Caller, path: str) -> tuple[BinaryIO, Node]:
+    def open_file(self, caller: Caller, path: str) -> tuple[BinaryIO, Node, int]:
         """Open a file for reading (OPEN, GETFILECHECKSUM): the open handle keeps reading
-        the same bytes whatever happens to the path afterwards."""
+        the same bytes whatever happens to the path afterwards. Also returns how many
+        bytes may be read."""
         target = self.resolve(caller, path)
         node = target.exists()
         if node.is_dir:
             raise FileNotFound(f"Path is not a file: {path}")
         check_access(caller, node, path, READ)
         assert target.disk is not None
-        return open(target.disk, "rb"), node
+        stream = open(target.disk, "rb")  # noqa: SIM115 (the caller closes it)
+        size = os.fstat(stream.fileno()).st_size
+        if DOT_SNAPSHOT in split_path(path):
+            # As HDFS does, a snapshot reads a file up to the length it had when the
+            # snapshot was taken, even while a writer behind our back keeps appending.
+            size = min(size, node.length)
+        return stream, node, size
 
     # ------------------------------------------------------------------ writing
 

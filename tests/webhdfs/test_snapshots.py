@@ -143,6 +143,29 @@ def test_snapshots_share_file_data_instead_of_copying(site_a: Site, snapdir: str
     assert linked
 
 
+def test_snapshot_reads_a_file_still_being_written_up_to_its_length_at_the_snapshot(
+    site_a: Site, snapdir: str
+) -> None:
+    """Another process (Spark) appends to a file behind WebHDFS's back after the
+    snapshot: like HDFS, the snapshot keeps serving the length it recorded."""
+    client = site_a.client()
+    on_disk = site_a.root / snapdir.lstrip("/") / "in-flight.parquet"
+    on_disk.write_bytes(b"PAR1")
+    assert client.status(f"{snapdir}/in-flight.parquet")["length"] == 4
+    client.create_snapshot(snapdir, "s1")
+    with on_disk.open("ab") as writer:
+        writer.write(b" and the rest of the file")
+    old = f"{snapdir}/.snapshot/s1/in-flight.parquet"
+    assert read(client, old) == b"PAR1"
+    assert client.checksum(old) == client.checksum(_copy_of(client, snapdir, b"PAR1"))
+
+
+def _copy_of(client: InsecureClient, directory: str, data: bytes) -> str:
+    path = f"{directory}/copy-{len(data)}"
+    client.write(path, data=data, overwrite=True)
+    return path
+
+
 def test_snapshot_root_shows_the_creation_time(client: InsecureClient, snapdir: str) -> None:
     client.create_snapshot(snapdir, "s1")
     created = client.status(f"{snapdir}/.snapshot/s1")["modificationTime"]

@@ -1,0 +1,80 @@
+"""Rounds and restore points: their pages, live over the console's websocket."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from backups.access import can_change, visible_services
+from backups.models import Round
+from backups.preflight import preflight
+from backups.rounds import run_now
+from backups.rpo import expected_finish, rpo_status
+from backups.scheduling import next_round_moment
+from console import audit, clock
+from console.roles import Role, role_required
+
+ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
+PAGE_SIZE = 50
+
+
+def visible_rounds(user):
+    return Round.objects.filter(service__in=visible_services(user)).select_related(
+        "service__tenant", "service__policy")
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def round_list(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    services = list(visible_services(request.user))
+    breaches = {s.pk: rpo_status(s, now) for s in services}
+    rounds = visible_rounds(request.user)
+    if request.GET.get("service"):
+        rounds = rounds.filter(service_id=request.GET["service"])
+    page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, breaches.get(r.service_id),
+             None if r.finished else expected_finish(r.service, r.started_at),
+             next_round_moment(r.service.policy, now)) for r in page]
+    return render(request, "backups/rounds.html", {
+        "page": page, "rows": rows,
+        "breached": [s for s in services if breaches[s.pk].breach],
+    })
+
+
+@require_GET
+@role_required(*ANY_ROLE)
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
+    return render(request, "backups/round_detail.html", {
+        "round": round_, "tasks": round_.tasks.all(),
+        "restore_point": getattr(round_, "restore_point", None),
+    })
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR, Role.TENANT)
+def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk)
+    if not can_change(request.user, service):
+        raise PermissionDenied("Only the service's tenant or an administrator may start a round.")
+    if service.pairing is None:
+        messages.error(request, "The service has no pairing: edit it to choose one.")
+        return redirect("service-detail", pk=pk)
+    round_ = run_now(service)
+    audit.record(request, "round.run_now", round_)
+    messages.success(request, f"Round at {round_.moment:%H:%M:%S} prepared.")
+    return redirect("round-detail", pk=round_.pk)
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+def service_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(visible_services(request.user), pk=pk)
+    if service.pairing is None:
+        messages.error(request, "The service has no pairing: edit it to choose one.")
+        return redirect("service-detail", pk=pk)
+    checks = preflight(service)
+    return render(request, "backups/preflight.html", {"service": service, "checks": checks})

@@ -1,0 +1,66 @@
+"""Fixtures for rounds: empty queues, a worker, the bill-clearing service, tree readers."""
+
+from datetime import timedelta
+
+import django_rq
+import pytest
+from django.utils import timezone
+from rq import SimpleWorker
+
+from adapters.hiveserver2 import HiveServer2
+from adapters.webhdfs import WebHdfs
+from backups.protection import ServiceRequest, save_service
+from console.models import Tenant
+from minicluster.layout import CONSOLE_USER, HOST
+
+QUEUES = ("primary-site", "secondary-site", "control")
+
+
+@pytest.fixture
+def queues(minicluster):
+    for name in QUEUES:
+        django_rq.get_queue(name).empty()
+    return QUEUES
+
+
+def work(*names: str) -> None:
+    """Run every queued job (and the jobs they enqueue) with a real RQ worker."""
+    django_rq.get_worker(*(names or QUEUES), worker_class=SimpleWorker).work(burst=True)
+
+
+def make_service(pairing, data_sets, name="bill clearing", **changes):
+    tenant, _ = Tenant.objects.get_or_create(
+        name="acme", defaults={"hdfs_roots": "/data/acme\n/archive/acme"})
+    return save_service(ServiceRequest(
+        tenant=tenant, name=name, pairing=pairing, data_sets=data_sets,
+        first_moment=timezone.now() + timedelta(hours=1), period=timedelta(minutes=5),
+        retention=3, **changes), by="tina")
+
+
+@pytest.fixture
+def bill_clearing(pairing, tenant_data, queues):
+    return make_service(pairing, [("hdfs", tenant_data.bills), ("hive", tenant_data.customers),
+                                  ("sparksql", tenant_data.settlements)])
+
+
+def site(minicluster, name: str) -> WebHdfs:
+    return WebHdfs(minicluster.webhdfs_url(name), CONSOLE_USER)
+
+
+def hive(minicluster, name: str) -> HiveServer2:
+    return HiveServer2(HOST, minicluster.sites[name].hiveserver2, CONSOLE_USER)
+
+
+def tree(client: WebHdfs, path: str) -> dict[str, tuple]:
+    """Every file under `path`: its length and checksum."""
+    found = {}
+    pending = [""]
+    while pending:
+        current = pending.pop()
+        for name, status in client.list_dir(f"{path}/{current}".rstrip("/")):
+            child = f"{current}/{name}".strip("/")
+            if status["type"] == "DIRECTORY":
+                pending.append(child)
+            else:
+                found[child] = (status["length"], client.checksum(f"{path}/{child}")["bytes"])
+    return found

@@ -1,0 +1,147 @@
+"""Failures never leave a false "consistent": killed workers, stopped clusters, writers
+during a synchronized round."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from backups.models import RoundState, TaskState
+from backups.rounds import run_now
+from minicluster import services
+from tests.backups.conftest import make_service, site, tree, work
+
+ROOT = Path(__file__).resolve().parents[2]
+BIG = "/data/acme/bulk"
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+@pytest.fixture
+def bulk(minicluster):
+    """Enough data on site-a that copying it takes a while: 60 files of 2 MiB."""
+    primary = site(minicluster, "site-a")
+    primary.delete(BIG, recursive=True)
+    payload = os.urandom(2 * 1024 * 1024)
+    for number in range(60):
+        primary.write(f"{BIG}/part-{number:03d}.bin", payload[number:] + payload[:number])
+    return BIG
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_copy_still_ends_consistent_and_identical(
+    pairing, queues, minicluster, bulk
+):
+    service = make_service(pairing, [("hdfs", bulk)])
+    round_ = run_now(service)
+    work("primary-site")  # the snapshot at T; replication is queued for secondary-site
+    worker = subprocess.Popen(
+        # No RQ scheduler: the tests' retries need none, and its process would be a
+        # second child beside the work horse.
+        [sys.executable, "manage.py", "rqworker", "secondary-site", "control"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+                       "LOCKSTEP_TEST_WORKER": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        task = round_.tasks.get()
+        wait_for(lambda: task.__class__.objects.get(pk=task.pk).files_done > 2, 60,
+                 "the copy to start")
+        horse = wait_for(lambda: children(worker.pid), 10, "the work horse")[0]
+        os.kill(horse, signal.SIGKILL)
+        wait_for(lambda: round_.__class__.objects.get(pk=round_.pk).finished, 120,
+                 "the round to finish")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    round_.refresh_from_db()
+    task.refresh_from_db()
+    assert round_.state == RoundState.CONSISTENT, round_.reason
+    assert task.attempts >= 2
+    assert tree(site(minicluster, "site-b"), bulk) == tree(site(minicluster, "site-a"), bulk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_secondary_stopped_mid_round_fails_cleanly_and_the_next_round_succeeds(
+    pairing, tenant_data, queues, minicluster
+):
+    service = make_service(pairing, [("hdfs", tenant_data.bills)])
+    first = run_now(service)
+    work()
+    first.refresh_from_db()
+    assert first.state == RoundState.CONSISTENT
+    site(minicluster, "site-a").write(f"{tenant_data.bills}/late.csv", b"late\n",
+                                      overwrite=True)
+    secondary_webhdfs = services.webhdfs_service(minicluster, "site-b")
+    second = run_now(service)
+    work("primary-site")
+    pid = services.processes.read_pid(services._pid_file(minicluster, secondary_webhdfs),
+                                      secondary_webhdfs.marker)
+    services.processes.terminate(pid)
+    try:
+        work()
+    finally:
+        services._start(minicluster, secondary_webhdfs)
+    second.refresh_from_db()
+    assert second.state == RoundState.FAILED
+    assert second.reason.startswith(f"{tenant_data.bills}: ")
+    assert not hasattr(second, "restore_point") or second.restore_point is None
+    task = second.tasks.get()
+    assert task.state == TaskState.FAILED and task.attempts == 1 + len(
+        settings.LOCKSTEP_TASK_RETRY_INTERVALS)
+    third = run_now(service)
+    work()
+    third.refresh_from_db()
+    assert third.state == RoundState.CONSISTENT, third.reason
+    assert third.base_id == first.pk
+    assert tree(site(minicluster, "site-b"), tenant_data.bills) == tree(
+        site(minicluster, "site-a"), tenant_data.bills)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_synchronized_round_with_an_active_writer_is_never_consistent(
+    pairing, tenant_data, queues, minicluster
+):
+    primary = site(minicluster, "site-a")
+    primary.allow_snapshot("/archive")
+    service = make_service(pairing, [("hdfs", tenant_data.bills),
+                                     ("hdfs", tenant_data.archive)])
+    assert service.policy.consistency == "synchronized"
+    stop = threading.Event()
+
+    def write() -> None:
+        number = 0
+        while not stop.is_set():
+            primary.write(f"{tenant_data.bills}/burst-{number}.csv", b"x\n", overwrite=True)
+            number += 1
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        round_ = run_now(service)
+        work()
+    finally:
+        stop.set()
+        writer.join(timeout=10)
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CRASH_CONSISTENT
+    assert round_.verification_attempts == settings.LOCKSTEP_VERIFY_ATTEMPTS
+    assert "changed between its snapshots" in round_.reason
