@@ -1,10 +1,13 @@
 """HiveServer2 (Hive, or the Spark Thrift Server) over its Thrift protocol, via pyhive."""
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from pyhive import hive
 from thrift.transport.TTransport import TTransportException
+
+log = logging.getLogger(__name__)
 
 
 class HiveServer2Error(Exception):
@@ -36,13 +39,22 @@ class HiveServer2:
                 f"HiveServer2 refused {sql.split()[0]}: {_reason(error)}"
             ) from error
         finally:
-            connection.close()
+            _close(connection)
 
     def ping(self) -> bool:
         try:
             return self.query("SELECT 1") == [(1,)]
         except HiveServer2Error:
             return False
+
+
+def _close(connection: hive.Connection) -> None:
+    """Close a session; the statement's outcome is already known, so a failing close is
+    only logged (the Spark Thrift Server sometimes throws NoClassDefFoundError there)."""
+    try:
+        connection.close()
+    except (hive.Error, TTransportException, OSError) as error:
+        log.warning("closing a HiveServer2 session failed: %s", _reason(error))
 
 
 def _reason(error: Exception) -> str:

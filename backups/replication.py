@@ -200,25 +200,34 @@ def _copy_file(source: Tree, target: Tree, relative: str, status: Status) -> int
                             permission=status["permission"],
                             replication=status["replication"] or None,
                             blocksize=status["blockSize"] or None)
-    _verify(source, target, relative, status)
-    _carry_attributes(source, target, relative, status)
+    copied = _verify(source, target, relative, status)
+    _carry_attributes(source, target, relative, status, copied)
     return status["length"]
 
 
-def _verify(source: Tree, target: Tree, relative: str, status: Status) -> None:
+def _verify(source: Tree, target: Tree, relative: str, status: Status) -> Status:
+    """Check the copy's length and checksum against the source's; return its status."""
     copied = target.client.status(target.at(relative))
     if copied["length"] != status["length"]:
         raise VerificationFailed(f"{relative}: {copied['length']} bytes copied of "
                                  f"{status['length']}")
     if source.client.checksum(source.at(relative)) != target.client.checksum(target.at(relative)):
         raise VerificationFailed(f"{relative}: checksum differs after the copy")
+    return copied
 
 
-def _carry_attributes(source: Tree, target: Tree, relative: str, status: Status) -> None:
+def _carry_attributes(source: Tree, target: Tree, relative: str, status: Status,
+                      current: Status | None = None) -> None:
+    """Give the target the source's owner, group, permission, ACL and times. With the
+    target's `current` status (a file just copied), owner, group and permission that
+    already match are not set again: a small file's copy is mostly such calls."""
     path = target.at(relative)
     client = target.client
-    client.set_owner(path, owner=status["owner"], group=status["group"])
-    client.set_permission(path, status["permission"])
+    if current is None or (current["owner"], current["group"]) != (status["owner"],
+                                                                    status["group"]):
+        client.set_owner(path, owner=status["owner"], group=status["group"])
+    if current is None or current["permission"] != status["permission"]:
+        client.set_permission(path, status["permission"])
     if status.get("aclBit"):
         entries = source.client.acl_status(source.at(relative))["entries"]
         if entries:

@@ -35,7 +35,7 @@ from backups.models import (
 from backups.replication import Progress, Tree, relative_entries, sync_data_set
 from backups.scheduling import moments_between, next_moment
 from console import clock
-from console.clusters import hiveserver2_of, webhdfs_of
+from console.clusters import hiveserver2_of, measure_skew, webhdfs_of
 from console.models import Cluster
 from console.paths import is_within
 
@@ -136,6 +136,16 @@ def _snapshot_roots(service: Service, client: WebHdfs) -> dict[str, list[str]]:
     return roots
 
 
+def _check_clocks(service: Service) -> None:
+    """T means one instant on both sides only while their clocks agree with ours."""
+    limit = settings.LOCKSTEP_MAX_CLOCK_SKEW
+    for cluster in (service.pairing.primary, service.pairing.secondary):
+        skew = measure_skew(cluster)
+        if skew.magnitude > limit:
+            raise RuntimeError(f"{cluster}'s clock is {skew.offset:+.3f} s from the console's, "
+                               f"over the {limit:g} s limit: synchronise it (NTP)")
+
+
 def _capture_metadata(service: Service) -> dict:
     hive = hiveserver2_of(service.pairing.primary)
     return {
@@ -171,15 +181,17 @@ def snapshot_round(round_id: int) -> None:
                                           "service__policy").get(pk=round_id)
     service = round_.service
     client = webhdfs_of(service.pairing.primary)
-    round_.state, round_.started_at = RoundState.SNAPSHOTTING, clock.now()
     round_.snapshot_name = snapshot_name(service, round_.moment)
     round_.save()
-    publish_round(round_)
     try:
+        _check_clocks(service)
         roots = _snapshot_roots(service, client)
         before = _capture_metadata(service)
         clock.sleep_until(round_.moment)
         times = _take(client, list(roots), round_.snapshot_name)
+        # The round's duration runs from T: waiting for it is not work.
+        round_.state, round_.started_at = RoundState.SNAPSHOTTING, clock.now()
+        publish_round(round_)
         round_.metadata = _capture_metadata(service)
         crash = "" if round_.metadata == before else "table metadata changed around T"
         if service.policy.consistency == Consistency.SYNCHRONIZED:

@@ -28,11 +28,13 @@ def period(value: timedelta | None) -> str:
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    """`3 h 5 min`, `42 s`: a length of time as people say it."""
+    """`3 h 5 min`, `4.2 s`: a length of time as people say it."""
     if value is None:
         return ""
+    if value.total_seconds() < 60:
+        return f"{value.total_seconds():.1f} s"
     seconds = int(value.total_seconds())
     parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"),
              (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
     shown = [f"{count} {unit}" for count, unit in parts if count][:2]
-    return " ".join(shown) or "0 s"
+    return " ".join(shown)

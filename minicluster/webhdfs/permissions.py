@@ -4,6 +4,7 @@ import grp
 import json
 import os
 import pwd
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ ACTION_NAMES = {
     4: "READ", 5: "READ_EXECUTE", 6: "READ_WRITE", 7: "ALL",
 }
 SUPERGROUP = "supergroup"
+# hadoop.security.groups.cache.secs: how long the operating system's answer is kept.
+# Looking it up reads the passwd and group databases, on every request otherwise.
+OS_GROUPS_CACHE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class GroupMapping:
         self.superuser = superuser
         self.groups_file = groups_file
         self._loaded: tuple[float, dict[str, list[str]]] = (-1.0, {})
+        self._os_cache: dict[str, tuple[float, list[str]]] = {}
 
     def _file_groups(self) -> dict[str, list[str]]:
         if self.groups_file is None or not self.groups_file.exists():
@@ -60,9 +65,17 @@ class GroupMapping:
                 continue
         return names
 
+    def _cached_os_groups(self, user: str) -> list[str]:
+        now = time.monotonic()
+        cached = self._os_cache.get(user)
+        if cached is None or now - cached[0] > OS_GROUPS_CACHE_SECONDS:
+            cached = self._os_cache[user] = (now, self._os_groups(user))
+        return cached[1]
+
     def caller(self, user: str) -> Caller:
         file_groups = self._file_groups()
-        groups = frozenset(file_groups[user] if user in file_groups else self._os_groups(user))
+        groups = frozenset(file_groups[user] if user in file_groups
+                           else self._cached_os_groups(user))
         return Caller(user, groups, user == self.superuser or SUPERGROUP in groups)
 
 
