@@ -50,3 +50,23 @@ def test_next_round_copies_only_what_changed_and_rolls_back_the_secondary(
     rows = "SELECT id FROM acme.customers ORDER BY id"
     assert (2,) in hive(minicluster, "site-b").query(rows)
     assert hive(minicluster, "site-b").query(rows) == hive(minicluster, "site-a").query(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_keeps_the_policys_count_of_restore_points(bill_clearing, minicluster):
+    bill_clearing.policy.retention = 2
+    bill_clearing.policy.save()
+    rounds = []
+    for _ in range(3):
+        rounds.append(run_now(bill_clearing))
+        work()
+    for round_ in rounds:
+        round_.refresh_from_db()
+        assert round_.state == RoundState.CONSISTENT, round_.reason
+    names = [r.snapshot_name for r in rounds]
+    assert list(RestorePoint.objects.values_list("name", flat=True)) == names[:0:-1]
+    on_secondary = {s.name for s in site(minicluster, "site-b").snapshots("/data")}
+    assert names[0] not in on_secondary and set(names[1:]) <= on_secondary
+    # The primary keeps only what the next diff starts from.
+    on_primary = {s.name for s in site(minicluster, "site-a").snapshots("/data")}
+    assert names[2] in on_primary and not {names[0], names[1]} & on_primary
