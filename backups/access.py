@@ -1,6 +1,8 @@
 """Who sees and changes which services: one place for pages and API alike."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from backups.models import Service
 from console.models import Tenant
@@ -29,3 +31,11 @@ def tenants_for(user) -> QuerySet[Tenant]:
 
 def can_change(user, service: Service) -> bool:
     return tenants_for(user).filter(pk=service.tenant_id).exists()
+
+
+def changeable_service(user, pk: int) -> Service:
+    """The service `pk` if `user` may change it: 404 when unseen, 403 when only seen."""
+    service = get_object_or_404(visible_services(user), pk=pk)
+    if not can_change(user, service):
+        raise PermissionDenied("Only the service's tenant or an administrator may change it.")
+    return service

@@ -1,13 +1,12 @@
 """Rounds and restore points: their pages, live over the console's websocket."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from backups.access import can_change, visible_services
+from backups.access import changeable_service, visible_services
 from backups.models import Round
 from backups.preflight import preflight
 from backups.rounds import run_now
@@ -57,9 +56,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(visible_services(request.user), pk=pk)
-    if not can_change(request.user, service):
-        raise PermissionDenied("Only the service's tenant or an administrator may start a round.")
+    service = changeable_service(request.user, pk)
     if service.pairing is None:
         messages.error(request, "The service has no pairing: edit it to choose one.")
         return redirect("service-detail", pk=pk)

@@ -1,7 +1,6 @@
 """Services and their backup policies: tenants change their own, operators read."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from adapters.hiveserver2 import HiveServer2Error
 from adapters.webhdfs import WebHdfsError
-from backups.access import can_change, tenants_for, visible_services
+from backups.access import can_change, changeable_service, tenants_for, visible_services
 from backups.discovery import discover
 from backups.forms import ServiceForm
 from backups.models import Service
@@ -75,9 +74,7 @@ def _initial_from(service: Service) -> dict:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    service = get_object_or_404(visible_services(request.user), pk=pk) if pk else None
-    if service is not None and not can_change(request.user, service):
-        raise PermissionDenied("Only the service's tenant or an administrator may change it.")
+    service = changeable_service(request.user, pk) if pk else None
     tenants = tenants_for(request.user)
     source = request.POST if request.method == "POST" else request.GET
     tenant = tenants.filter(pk=source.get("tenant")).first() or (
@@ -127,9 +124,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(visible_services(request.user), pk=pk)
-    if not can_change(request.user, service):
-        raise PermissionDenied("Only the service's tenant or an administrator may change it.")
+    service = changeable_service(request.user, pk)
     policy = service.policy
     if not policy.enabled and service.pairing is None:
         messages.error(request, "Point the service at a pairing before enabling its policy.")
@@ -144,9 +139,7 @@ def service_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(visible_services(request.user), pk=pk)
-    if not can_change(request.user, service):
-        raise PermissionDenied("Only the service's tenant or an administrator may delete it.")
+    service = changeable_service(request.user, pk)
     label = str(service)
     service.delete()
     audit.record(request, "service.delete", label)

@@ -2,6 +2,11 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+# Tenant and cluster names appear in paths, database names and ZooKeeper nodes.
+SHORT_NAME = RegexValidator(
+    r"^[a-z][a-z0-9-]*$", "Use lower-case letters, digits and hyphens, starting with a letter."
+)
+
 
 class Tenant(models.Model):
     """A tenant of the clusters: owns services; its members act for it."""
@@ -9,12 +14,7 @@ class Tenant(models.Model):
     name = models.CharField(
         max_length=63,
         unique=True,
-        validators=[
-            RegexValidator(
-                r"^[a-z][a-z0-9-]*$",
-                "Use lower-case letters, digits and hyphens, starting with a letter.",
-            )
-        ],
+        validators=[SHORT_NAME],
         help_text="Short name, also used for the tenant's HDFS roots and Hive database.",
     )
     display_name = models.CharField(max_length=200, blank=True)
@@ -83,12 +83,7 @@ class Cluster(models.Model):
     name = models.CharField(
         max_length=63,
         unique=True,
-        validators=[
-            RegexValidator(
-                r"^[a-z][a-z0-9-]*$",
-                "Use lower-case letters, digits and hyphens, starting with a letter.",
-            )
-        ],
+        validators=[SHORT_NAME],
     )
     location = models.CharField(max_length=200, help_text="Site or data centre.")
     description = models.TextField(blank=True)
