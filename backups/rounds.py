@@ -154,12 +154,25 @@ def _capture_metadata(service: Service) -> dict:
     }
 
 
-def _take(client: WebHdfs, roots: list[str], name: str) -> dict[str, int]:
-    """Snapshot every root at once; return each snapshot's creation time (server, ms)."""
-    with ThreadPoolExecutor(max_workers=max(1, len(roots))) as pool:
+def _take(client: WebHdfs, roots: list[str], name: str,
+          pool: ThreadPoolExecutor | None = None) -> dict[str, int]:
+    """Snapshot every root at once (on `pool`'s threads when given); return each
+    snapshot's creation time (server, ms)."""
+    if len(roots) == 1:
+        client.create_snapshot(roots[0], name)
+    elif pool is not None:
         list(pool.map(lambda root: client.create_snapshot(root, name), roots))
+    else:
+        with ThreadPoolExecutor(max_workers=len(roots)) as threads:
+            list(threads.map(lambda root: client.create_snapshot(root, name), roots))
     return {root: next(s.created for s in client.snapshots(root) if s.name == name)
             for root in roots}
+
+
+def _warm_up(client: WebHdfs, roots: list[str], pool: ThreadPoolExecutor) -> None:
+    """Open a kept-alive connection per root and start the threads before T, so that
+    at T only the snapshot requests themselves remain."""
+    list(pool.map(lambda root: client.status(root), roots))
 
 
 def _changed_between(client: WebHdfs, roots: dict[str, list[str]], first: str,
@@ -187,8 +200,10 @@ def snapshot_round(round_id: int) -> None:
         _check_clocks(service)
         roots = _snapshot_roots(service, client)
         before = _capture_metadata(service)
-        clock.sleep_until(round_.moment)
-        times = _take(client, list(roots), round_.snapshot_name)
+        with ThreadPoolExecutor(max_workers=len(roots)) as pool:
+            _warm_up(client, list(roots), pool)
+            clock.sleep_until(round_.moment)
+            times = _take(client, list(roots), round_.snapshot_name, pool)
         # The round's duration runs from T: waiting for it is not work.
         round_.state, round_.started_at = RoundState.SNAPSHOTTING, clock.now()
         publish_round(round_)
