@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import ProtectedError
 
 from adapters.hiveserver2 import HiveServer2, HiveServer2Error
 from adapters.ldap import Ldap, LdapError
@@ -177,7 +178,12 @@ def state_json(state: ClusterState) -> dict:
 
 
 def remove_cluster(cluster: Cluster) -> None:
-    """Delete a cluster from the registry; refused while it is paired."""
+    """Delete a cluster from the registry; refused while it is paired or holds data."""
     if cluster.pairing is not None:
         raise Refused(f"{cluster} is in the pairing {cluster.pairing}: unpair it first.")
-    cluster.delete()
+    try:
+        cluster.delete()
+    except ProtectedError as error:
+        raise Refused(f"{cluster} still holds data sets or restore points of "
+                      f"{len(error.protected_objects)} record(s): delete those services "
+                      "first.") from error

@@ -92,3 +92,17 @@ def test_paired_cluster_cannot_be_removed(client, make_user, pairing):
     response = client.post(reverse("cluster-delete", args=["site-a"]), follow=True)
     assert b"unpair it first" in response.content
     assert Cluster.objects.filter(name="site-a").exists()
+
+
+def test_cluster_holding_data_sets_cannot_be_removed_after_unpairing(client, make_user, pairing,
+                                                                     make_service):
+    from backups.models import BackupPolicy
+    from console.pairing import unpair
+
+    service = make_service(pairing)
+    BackupPolicy.objects.filter(service=service).update(enabled=False)
+    unpair(pairing)
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    response = client.post(reverse("cluster-delete", args=["site-a"]), follow=True)
+    assert b"still holds data sets" in response.content
+    assert Cluster.objects.filter(name="site-a").exists()
