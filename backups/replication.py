@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from adapters.webhdfs import DiffEntry, Status, WebHdfs, WebHdfsError
+from adapters.webhdfs import DiffEntry, Status, WebHdfs
 
 PARALLEL_FILES = 4
 CHUNK = 4 * 1024 * 1024
@@ -235,11 +235,3 @@ def _carry_attributes(source: Tree, target: Tree, relative: str, status: Status,
     client.set_times(path, access_time=status["accessTime"] or None,
                      modification_time=status["modificationTime"])
 
-
-def tree_size(tree: Tree) -> tuple[int, int]:
-    """(files, bytes) under a tree, for preflight estimates."""
-    try:
-        summary = tree.client.content(tree.path)
-    except WebHdfsError:
-        return 0, 0
-    return summary["fileCount"], summary["length"]
