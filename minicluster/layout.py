@@ -6,6 +6,7 @@ by LOCKSTEP_PORT_OFFSET, which the test suite uses to run beside a live demo.
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ HOST = "127.0.0.1"
 CONSOLE_USER = "lockstep"
 # Every site's snapshottable directory; the Hive warehouse lives at SNAPSHOT_ROOT/warehouse.
 SNAPSHOT_ROOT = "/data"
+_PASSWORD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,13 @@ class Layout:
     def ldap_password(self) -> str:
         """The LDAP administrators' password, generated once per mini cluster."""
         path = self.var_dir / "ldap-admin-password"
-        if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(16))
-            path.chmod(0o600)
+        # Both sites' slapd are prepared at once, on two threads: without the lock each
+        # could write a password of its own, and one site's seeding failed to bind.
+        with _PASSWORD_LOCK:
+            if not path.exists():
+                self.var_dir.mkdir(parents=True, exist_ok=True)
+                fresh = path.with_name(f"{path.name}.new")
+                fresh.write_text(secrets.token_urlsafe(16))
+                fresh.chmod(0o600)
+                os.replace(fresh, path)
         return path.read_text().strip()
