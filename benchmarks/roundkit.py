@@ -83,6 +83,7 @@ class Bench:
             services.up(self.layout)
         except BaseException:
             services.down(self.layout)
+            shutil.rmtree(self.var, ignore_errors=True)
             raise
         self.startup_s = time.perf_counter() - started
         self.settle_s = self.settle()
