@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 from adapters.webhdfs import DiffEntry, Status, WebHdfs
 
-PARALLEL_FILES = 4
-CHUNK = 4 * 1024 * 1024
+PARALLEL_FILES = 8
 
 
 class VerificationFailed(Exception):
@@ -195,11 +194,10 @@ def _copy_tree(source: Tree, target: Tree, relative: str, progress: Progress) ->
 
 def _copy_file(source: Tree, target: Tree, relative: str, status: Status) -> int:
     destination = target.at(relative)
-    with source.client.read(source.at(relative), chunk_size=CHUNK) as chunks:
-        target.client.write(destination, chunks, overwrite=True,
-                            permission=status["permission"],
-                            replication=status["replication"] or None,
-                            blocksize=status["blockSize"] or None)
+    source.client.copy_to(source.at(relative), target.client, destination, status["length"],
+                          permission=status["permission"],
+                          replication=status["replication"] or None,
+                          blocksize=status["blockSize"] or None)
     copied = _verify(source, target, relative, status)
     _carry_attributes(source, target, relative, status, copied)
     return status["length"]

@@ -1,0 +1,169 @@
+"""One file's bytes from a datanode's OPEN to another datanode's CREATE, inside the
+kernel: the body is spliced socket -> pipe -> socket and never enters Python.
+
+Streaming a copy through `requests` cost this process two memory copies and the
+interpreter's work per piece, about a third of a full round's CPU (measured in
+benchmarks/round_throughput.py). The relay speaks just enough HTTP/1.1 for the two
+datanode steps, whose URLs the namenodes gave; it answers None, before it has written
+anything, when the source's answer is one it does not relay (not a plain `200` with a
+`Content-Length`), and the caller then streams the file instead.
+"""
+
+import fcntl
+import json
+import os
+import select
+import socket
+import struct
+from contextlib import closing, suppress
+from urllib.parse import urlsplit
+
+PIPE_SIZE = 1024 * 1024
+HEAD_LIMIT = 64 * 1024
+CLOSE_WAIT_S = 1.0
+
+
+class RelayError(Exception):
+    """The relay failed: `exception` is the datanode's RemoteException name, or
+    "ConnectionError" when a datanode could not be reached or went away."""
+
+    def __init__(self, exception: str | None, message: str) -> None:
+        super().__init__(message)
+        self.exception = exception
+        self.message = message
+
+
+def relayable(url: str) -> bool:
+    return urlsplit(url).scheme == "http"
+
+
+def relay(open_url: str, create_url: str, length: int, timeout: float | None) -> bool:
+    """Copy `length` bytes from `open_url` (a datanode OPEN) to `create_url` (a datanode
+    CREATE). False when the source's answer is not one the relay takes (nothing was
+    sent to the target then); raises RelayError when a datanode refuses or fails."""
+    with closing(_connect(open_url, timeout)) as source:
+        _send_head(source, "GET", open_url, {})
+        status, headers, early = _read_head(source)
+        if status != 200 or "content-length" not in headers:
+            if status >= 400:
+                raise _remote_error(status, early + _drain(source, headers, len(early)))
+            return False
+        if int(headers["content-length"]) != length:
+            raise RelayError("IOException", f"the source offers {headers['content-length']} "
+                                            f"bytes, {length} expected")
+        with closing(_connect(create_url, timeout)) as target:
+            _send_head(target, "PUT", create_url, {
+                "Content-Type": "application/octet-stream", "Content-Length": str(length)})
+            try:
+                target.sendall(early)
+                _splice(source, target, length - len(early))
+            except (BrokenPipeError, ConnectionResetError) as error:
+                # A datanode that refuses the write answers before it reads the body.
+                _raise_answer(target, error)
+            _raise_answer(target, None, expected=201)
+            _let_datanode_close(target)
+        _let_datanode_close(source)
+    return True
+
+
+def _connect(url: str, timeout: float | None) -> socket.socket:
+    parts = urlsplit(url)
+    try:
+        sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
+    except OSError as error:
+        raise RelayError("ConnectionError", f"{parts.netloc}: {error}") from error
+    # splice needs a blocking socket; the timeout moves into the kernel's own options.
+    sock.settimeout(None)
+    if timeout is not None:
+        value = struct.pack("ll", int(timeout), int(timeout % 1 * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    return sock
+
+
+def _send_head(sock: socket.socket, method: str, url: str, headers: dict[str, str]) -> None:
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", "Connection: close",
+             *(f"{name}: {value}" for name, value in headers.items()), "", ""]
+    _io(sock.sendall, "\r\n".join(lines).encode("latin-1"))
+
+
+def _read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and whatever body bytes came with the head."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        piece = _io(sock.recv, HEAD_LIMIT)
+        if not piece or len(received) > HEAD_LIMIT:
+            raise RelayError("ConnectionError", "the datanode closed without an answer")
+        received += piece
+    head, _, early = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, early
+
+
+def _drain(sock: socket.socket, headers: dict[str, str], have: int) -> bytes:
+    wanted = int(headers.get("content-length", HEAD_LIMIT)) - have
+    body = b""
+    while len(body) < wanted and (piece := _io(sock.recv, HEAD_LIMIT)):
+        body += piece
+    return body
+
+
+def _raise_answer(sock: socket.socket, error: OSError | None, expected: int = 0) -> None:
+    try:
+        status, headers, early = _read_head(sock)
+    except RelayError:
+        if error is None:
+            raise
+        raise RelayError("ConnectionError", f"the target datanode went away: {error}") from error
+    if status != expected:
+        raise _remote_error(status, early + _drain(sock, headers, len(early)))
+
+
+def _let_datanode_close(sock: socket.socket) -> None:
+    """Wait (briefly) for the datanode to close first, as `Connection: close` asks: the
+    side that closes first keeps the socket in TIME_WAIT for a minute, and a datanode's
+    listening port can hold any number of those where this process's ephemeral ports,
+    two per copied file, would run out on a round of many small files."""
+    with suppress(OSError):
+        while select.select([sock], [], [], CLOSE_WAIT_S)[0] and sock.recv(HEAD_LIMIT):
+            pass
+
+
+def _remote_error(status: int, body: bytes) -> RelayError:
+    try:
+        remote = json.loads(body)["RemoteException"]
+        return RelayError(remote.get("exception"), remote.get("message", ""))
+    except (ValueError, KeyError, TypeError):
+        return RelayError(None, f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
+
+
+def _splice(source: socket.socket, target: socket.socket, remaining: int) -> None:
+    read_end, write_end = os.pipe()
+    try:
+        with suppress(OSError):  # above the user's pipe allowance: the default 64 KiB
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        while remaining > 0:
+            moved = _io(os.splice, source.fileno(), write_end, min(PIPE_SIZE, remaining))
+            if moved == 0:
+                raise RelayError("ConnectionError", f"the source datanode closed with "
+                                                    f"{remaining} bytes still to send")
+            remaining -= moved
+            while moved:
+                moved -= _io(os.splice, read_end, target.fileno(), moved)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def _io(call, *args):
+    """A socket call; the kernel's timeout (EAGAIN on a blocking socket) named as such."""
+    try:
+        return call(*args)
+    except BlockingIOError as error:
+        raise RelayError("ConnectionError", "a datanode did not answer in time") from error
