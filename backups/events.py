@@ -11,6 +11,7 @@ def round_json(round_: Round) -> dict:
         "state_label": round_.get_state_display(), "moment": round_.moment.isoformat(),
         "files": round_.files, "bytes": round_.bytes, "skew_ms": round_.skew_ms,
         "reason": round_.reason,
+        "retention_error": round_.retention_error,
     }
 
 

@@ -136,6 +136,8 @@ class Round(models.Model):
                              related_name="+", help_text="the consistent round diffed from")
     full_copy = models.BooleanField(default=False)
     rolled_back = models.JSONField(default=list, help_text="secondary changes undone first")
+    retention_error = models.TextField(
+        blank=True, help_text="why retention failed after the restore point was taken")
     files = models.PositiveIntegerField(default=0)
     bytes = models.PositiveBigIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -196,6 +196,7 @@ def snapshot_round(round_id: int) -> None:
     client = webhdfs_of(service.pairing.primary)
     round_.snapshot_name = snapshot_name(service, round_.moment)
     round_.save()
+    roots: dict[str, list[str]] = {}
     try:
         _check_clocks(service)
         roots = _snapshot_roots(service, client)
@@ -212,6 +213,9 @@ def snapshot_round(round_id: int) -> None:
         if service.policy.consistency == Consistency.SYNCHRONIZED:
             times, crash = _verify_synchronized(round_, client, roots, times) or (times, crash)
     except Exception as error:
+        # A snapshot taken before the failure is no restore point's base: drop it.
+        for name in (round_.snapshot_name, _check_name(round_.snapshot_name)):
+            _drop_snapshots(client, list(roots), name)
         _end(round_, RoundState.FAILED, f"snapshot at T failed: {error}")
         raise
     moment_ms = round_.moment.timestamp() * 1000
@@ -232,7 +236,7 @@ def _verify_synchronized(round_: Round, client: WebHdfs, roots: dict[str, list[s
     name = round_.snapshot_name
     for attempt in range(1, settings.LOCKSTEP_VERIFY_ATTEMPTS + 1):
         round_.verification_attempts = attempt
-        check = f"{name}-check"
+        check = _check_name(name)
         _take(client, list(roots), check)
         changed = _changed_between(client, roots, name, check)
         over_limit = max(times.values()) - min(times.values()) > (
@@ -247,6 +251,10 @@ def _verify_synchronized(round_: Round, client: WebHdfs, roots: dict[str, list[s
             times = _take(client, list(roots), name)
     why = "the group changed between its snapshots" if changed else "skew over the limit"
     return times, f"not verified after {settings.LOCKSTEP_VERIFY_ATTEMPTS} attempts: {why}"
+
+
+def _check_name(name: str) -> str:
+    return f"{name}-check"
 
 
 def _base_round(service: Service, round_: Round) -> Round | None:
@@ -387,7 +395,14 @@ def finish_round(round_id: int) -> None:
         raise
     crash = round_.reason
     _end(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT, crash)
-    apply_retention(round_.service)
+    try:
+        apply_retention(round_.service)
+    except Exception as error:
+        # The restore point stands; old snapshots stay until a later round's retention.
+        round_.retention_error = f"retention failed, old snapshots kept: {error}"
+        round_.save(update_fields=["retention_error"])
+        publish_round(round_)
+        raise
 
 
 def _apply_metadata(round_: Round, secondary: Cluster) -> None:
@@ -411,11 +426,17 @@ def _take_restore_point(round_: Round, secondary: Cluster) -> None:
 
 
 def _drop_snapshot(client: WebHdfs, round_: Round) -> None:
-    for root in round_.snapshot_times:
+    _drop_snapshots(client, list(round_.snapshot_times), round_.snapshot_name)
+
+
+def _drop_snapshots(client: WebHdfs, roots: list[str], name: str) -> None:
+    """Delete snapshot `name` of each root that has it; best effort, logged."""
+    for root in roots:
         try:
-            client.delete_snapshot(root, round_.snapshot_name)
+            if name in {snapshot.name for snapshot in client.snapshots(root)}:
+                client.delete_snapshot(root, name)
         except Exception:
-            log.warning("could not delete snapshot %s of %s", round_.snapshot_name, root)
+            log.warning("could not delete snapshot %s of %s", name, root)
 
 
 def apply_retention(service: Service) -> list[str]:

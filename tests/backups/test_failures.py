@@ -7,13 +7,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from adapters.hiveserver2 import HiveServer2Error
+from backups import rounds
 from backups.models import RoundState, TaskState
 from backups.rounds import run_now
+from console.roles import Role
 from minicluster import services
 from tests.backups.conftest import make_service, site, tree, work
 
@@ -36,13 +41,26 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
+@contextmanager
+def webhdfs_stopped(minicluster, site_name: str) -> Iterator[None]:
+    """The site's WebHDFS server stopped for the block, started again after it."""
+    service = services.webhdfs_service(minicluster, site_name)
+    services.processes.terminate(services.processes.read_pid(
+        services._pid_file(minicluster, service), service.marker))
+    try:
+        yield
+    finally:
+        services._start(minicluster, service)
+
+
 @pytest.fixture
 def bulk(minicluster):
-    """Enough data on site-a that copying it takes a while: 60 files of 2 MiB."""
+    """Enough data on site-a that copying it takes a few seconds even datanode to
+    datanode: 100 files of 8 MiB."""
     primary = site(minicluster, "site-a")
     primary.delete(BIG, recursive=True)
-    payload = os.urandom(2 * 1024 * 1024)
-    for number in range(60):
+    payload = os.urandom(8 * 1024 * 1024)
+    for number in range(100):
         primary.write(f"{BIG}/part-{number:03d}.bin", payload[number:] + payload[:number])
     return BIG
 
@@ -63,7 +81,8 @@ def test_worker_killed_mid_copy_still_ends_consistent_and_identical(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         task = round_.tasks.get()
-        wait_for(lambda: task.__class__.objects.get(pk=task.pk).files_done > 2, 60,
+        # Progress is saved at most twice a second: the first report comes mid-copy.
+        wait_for(lambda: task.__class__.objects.get(pk=task.pk).files_done > 0, 60,
                  "the copy to start")
         horse = wait_for(lambda: children(worker.pid), 10, "the work horse")[0]
         os.kill(horse, signal.SIGKILL)
@@ -90,16 +109,10 @@ def test_secondary_stopped_mid_round_fails_cleanly_and_the_next_round_succeeds(
     assert first.state == RoundState.CONSISTENT
     site(minicluster, "site-a").write(f"{tenant_data.bills}/late.csv", b"late\n",
                                       overwrite=True)
-    secondary_webhdfs = services.webhdfs_service(minicluster, "site-b")
     second = run_now(service)
     work("primary-site")
-    pid = services.processes.read_pid(services._pid_file(minicluster, secondary_webhdfs),
-                                      secondary_webhdfs.marker)
-    services.processes.terminate(pid)
-    try:
+    with webhdfs_stopped(minicluster, "site-b"):
         work()
-    finally:
-        services._start(minicluster, secondary_webhdfs)
     second.refresh_from_db()
     assert second.state == RoundState.FAILED
     assert second.reason.startswith(f"{tenant_data.bills}: ")
@@ -114,6 +127,67 @@ def test_secondary_stopped_mid_round_fails_cleanly_and_the_next_round_succeeds(
     assert third.base_id == first.pk
     assert tree(site(minicluster, "site-b"), tenant_data.bills) == tree(
         site(minicluster, "site-a"), tenant_data.bills)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_job_failing_after_the_snapshot_leaves_no_snapshot_behind(
+    bill_clearing, minicluster, monkeypatch
+):
+    """HiveServer2 fails the metadata capture after T, when the primary's snapshot is
+    already taken: the round fails naming it, the snapshot goes, the next round works."""
+    captures = []
+    capture = rounds._capture_metadata
+
+    def failing_after_t(service):
+        captures.append(service)
+        if len(captures) == 2:
+            raise HiveServer2Error("HiveServer2 went away after T")
+        return capture(service)
+
+    monkeypatch.setattr(rounds, "_capture_metadata", failing_after_t)
+    failed = run_now(bill_clearing)
+    work()
+    failed.refresh_from_db()
+    assert failed.state == RoundState.FAILED
+    assert failed.reason == "snapshot at T failed: HiveServer2 went away after T"
+    assert not failed.tasks.exists()
+    primary = site(minicluster, "site-a")
+    assert [s.name for s in primary.snapshots("/data") if s.name == failed.snapshot_name] == []
+    monkeypatch.setattr(rounds, "_capture_metadata", capture)
+    after = run_now(bill_clearing)
+    work()
+    after.refresh_from_db()
+    assert after.state == RoundState.CONSISTENT, after.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_failing_after_the_restore_point_is_shown_on_the_round(
+    pairing, tenant_data, queues, minicluster, client, make_user
+):
+    """The primary stops answering once the data is copied: the round is consistent
+    (its restore point is on the secondary), and the round says retention failed."""
+    service = make_service(pairing, [("hdfs", tenant_data.bills)])
+    first = run_now(service)
+    work()
+    first.refresh_from_db()
+    second = run_now(service)
+    work("primary-site", "secondary-site")
+    with webhdfs_stopped(minicluster, "site-a"):
+        work("control")
+    second.refresh_from_db()
+    assert second.state == RoundState.CONSISTENT, second.reason
+    assert second.restore_point is not None
+    assert second.retention_error.startswith("retention failed, old snapshots kept: ")
+    client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
+    page = client.get(f"/rounds/{second.pk}/").content.decode()
+    assert "retention failed, old snapshots kept" in page
+    primary = site(minicluster, "site-a")
+    assert first.snapshot_name in {s.name for s in primary.snapshots("/data")}
+    third = run_now(service)
+    work()
+    third.refresh_from_db()
+    assert third.state == RoundState.CONSISTENT and third.retention_error == ""
+    assert first.snapshot_name not in {s.name for s in primary.snapshots("/data")}
 
 
 @pytest.mark.django_db(transaction=True)
