@@ -55,12 +55,12 @@ def relay(open_url: str, create_url: str, length: int, timeout: float | None) ->
             _send_head(target, "PUT", create_url, {
                 "Content-Type": "application/octet-stream", "Content-Length": str(length)})
             try:
-                target.sendall(early)
+                _io(target.sendall, early)
                 _splice(source, target, length - len(early))
-            except (BrokenPipeError, ConnectionResetError) as error:
+            except OSError as error:
                 # A datanode that refuses the write answers before it reads the body.
-                _raise_answer(target, error)
-            _raise_answer(target, None, expected=201)
+                raise _answer_after_break(target, error) from error
+            _expect(target, 201)
             _let_datanode_close(target)
         _let_datanode_close(source)
     return True
@@ -114,15 +114,21 @@ def _drain(sock: socket.socket, headers: dict[str, str], have: int) -> bytes:
     return body
 
 
-def _raise_answer(sock: socket.socket, error: OSError | None, expected: int = 0) -> None:
+def _expect(sock: socket.socket, status: int) -> None:
+    """Read the datanode's answer; anything but `status` is raised as its error."""
+    answered, headers, early = _read_head(sock)
+    if answered != status:
+        raise _remote_error(answered, early + _drain(sock, headers, len(early)))
+
+
+def _answer_after_break(sock: socket.socket, error: OSError) -> RelayError:
+    """The error to raise when sending the body to the target failed: the datanode's
+    own answer if it gave one, else that it went away."""
     try:
-        status, headers, early = _read_head(sock)
-    except RelayError:
-        if error is None:
-            raise
-        raise RelayError("ConnectionError", f"the target datanode went away: {error}") from error
-    if status != expected:
-        raise _remote_error(status, early + _drain(sock, headers, len(early)))
+        answered, headers, early = _read_head(sock)
+    except (RelayError, OSError):
+        return RelayError("ConnectionError", f"the target datanode went away: {error}")
+    return _remote_error(answered, early + _drain(sock, headers, len(early)))
 
 
 def _let_datanode_close(sock: socket.socket) -> None:
@@ -149,7 +155,11 @@ def _splice(source: socket.socket, target: socket.socket, remaining: int) -> Non
         with suppress(OSError):  # above the user's pipe allowance: the default 64 KiB
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         while remaining > 0:
-            moved = _io(os.splice, source.fileno(), write_end, min(PIPE_SIZE, remaining))
+            try:
+                moved = _io(os.splice, source.fileno(), write_end, min(PIPE_SIZE, remaining))
+            except OSError as error:  # not the target's failure: do not wait for its answer
+                raise RelayError("ConnectionError",
+                                 f"the source datanode went away: {error}") from error
             if moved == 0:
                 raise RelayError("ConnectionError", f"the source datanode closed with "
                                                     f"{remaining} bytes still to send")

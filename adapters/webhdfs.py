@@ -112,6 +112,8 @@ def _translated() -> Iterator[None]:
         raise WebHdfsError("ConnectionError", str(error)) from error
     except RelayError as error:
         raise WebHdfsError(error.exception, error.message) from error
+    except OSError as error:  # a socket of the relay's, outside its own checks
+        raise WebHdfsError("ConnectionError", str(error)) from error
 
 
 def _join(parent: str, name: str) -> str:

@@ -158,6 +158,40 @@ def test_a_body_without_a_length_is_left_to_the_streaming_copy(
     assert chunked_server.puts == 0  # type: ignore[attr-defined]
 
 
+class _Truncating(BaseHTTPRequestHandler):
+    """A source datanode that dies after the first bytes of its answer."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(1024 * 1024))
+        self.end_headers()
+        self.wfile.write(b"first bytes")
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_source_dying_mid_copy_is_named_and_the_target_keeps_no_file(
+        site_b: Site, target_base: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Truncating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        create_url = site_b.call("PUT", f"{target_base}/f", "CREATE",
+                                 noredirect="true").json()["Location"]
+        with pytest.raises(relay.RelayError, match="still to send") as died:
+            relay.relay(f"http://127.0.0.1:{server.server_port}/webhdfs/v1/f?op=OPEN",
+                        create_url, 1024 * 1024, timeout=10)
+        assert died.value.exception == "ConnectionError"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert site_b.client().status(f"{target_base}/f", strict=False) is None
+
+
 def test_a_datanode_that_never_answers_times_out() -> None:
     silent = socket.create_server(("127.0.0.1", 0))  # accepts in the kernel, never answers
     try:
