@@ -46,7 +46,7 @@ def relay(open_url: str, create_url: str, length: int, timeout: float | None) ->
         status, headers, early = _read_head(source)
         if status != 200 or "content-length" not in headers:
             if status >= 400:
-                raise _remote_error(status, early + _drain(source, headers, len(early)))
+                raise _remote_error(source, status, headers, early)
             return False
         if int(headers["content-length"]) != length:
             raise RelayError("IOException", f"the source offers {headers['content-length']} "
@@ -106,19 +106,11 @@ def _read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     return int(status_line.split()[1]), headers, early
 
 
-def _drain(sock: socket.socket, headers: dict[str, str], have: int) -> bytes:
-    wanted = int(headers.get("content-length", HEAD_LIMIT)) - have
-    body = b""
-    while len(body) < wanted and (piece := _io(sock.recv, HEAD_LIMIT)):
-        body += piece
-    return body
-
-
 def _expect(sock: socket.socket, status: int) -> None:
     """Read the datanode's answer; anything but `status` is raised as its error."""
     answered, headers, early = _read_head(sock)
     if answered != status:
-        raise _remote_error(answered, early + _drain(sock, headers, len(early)))
+        raise _remote_error(sock, answered, headers, early)
 
 
 def _answer_after_break(sock: socket.socket, error: OSError) -> RelayError:
@@ -128,7 +120,7 @@ def _answer_after_break(sock: socket.socket, error: OSError) -> RelayError:
         answered, headers, early = _read_head(sock)
     except (RelayError, OSError):
         return RelayError("ConnectionError", f"the target datanode went away: {error}")
-    return _remote_error(answered, early + _drain(sock, headers, len(early)))
+    return _remote_error(sock, answered, headers, early)
 
 
 def _let_datanode_close(sock: socket.socket) -> None:
@@ -141,7 +133,13 @@ def _let_datanode_close(sock: socket.socket) -> None:
             pass
 
 
-def _remote_error(status: int, body: bytes) -> RelayError:
+def _remote_error(sock: socket.socket, status: int, headers: dict[str, str],
+                  early: bytes) -> RelayError:
+    """The datanode's error answer (its RemoteException), read to the end."""
+    body = early
+    wanted = int(headers.get("content-length", HEAD_LIMIT))
+    while len(body) < wanted and (piece := _io(sock.recv, HEAD_LIMIT)):
+        body += piece
     try:
         remote = json.loads(body)["RemoteException"]
         return RelayError(remote.get("exception"), remote.get("message", ""))

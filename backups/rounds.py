@@ -214,8 +214,8 @@ def snapshot_round(round_id: int) -> None:
             times, crash = _verify_synchronized(round_, client, roots, times) or (times, crash)
     except Exception as error:
         # A snapshot taken before the failure is no restore point's base: drop it.
-        for name in (round_.snapshot_name, _check_name(round_.snapshot_name)):
-            _drop_snapshots(client, list(roots), name)
+        _drop_snapshots(client, list(roots),
+                        {round_.snapshot_name, _check_name(round_.snapshot_name)})
         _end(round_, RoundState.FAILED, f"snapshot at T failed: {error}")
         raise
     moment_ms = round_.moment.timestamp() * 1000
@@ -426,17 +426,17 @@ def _take_restore_point(round_: Round, secondary: Cluster) -> None:
 
 
 def _drop_snapshot(client: WebHdfs, round_: Round) -> None:
-    _drop_snapshots(client, list(round_.snapshot_times), round_.snapshot_name)
+    _drop_snapshots(client, list(round_.snapshot_times), {round_.snapshot_name})
 
 
-def _drop_snapshots(client: WebHdfs, roots: list[str], name: str) -> None:
-    """Delete snapshot `name` of each root that has it; best effort, logged."""
+def _drop_snapshots(client: WebHdfs, roots: list[str], names: set[str]) -> None:
+    """Delete the snapshots `names` of each root that has them; best effort, logged."""
     for root in roots:
         try:
-            if name in {snapshot.name for snapshot in client.snapshots(root)}:
+            for name in names & {snapshot.name for snapshot in client.snapshots(root)}:
                 client.delete_snapshot(root, name)
         except Exception:
-            log.warning("could not delete snapshot %s of %s", name, root)
+            log.warning("could not delete snapshots %s of %s", sorted(names), root)
 
 
 def apply_retention(service: Service) -> list[str]:
