@@ -2,8 +2,8 @@
 redirects data operations to the datanode, which streams file bytes both ways.
 
 Namespace work runs on one thread (the namesystem lock, as in HDFS); bytes are
-received on the event loop and written by writer threads as they arrive, files are
-sent with sendfile, never whole files in memory.
+received by receiver threads (upload.py) and sent with sendfile, never whole files in
+memory.
 """
 
 import asyncio
@@ -30,10 +30,9 @@ from minicluster.webhdfs.namespace import LIST_LIMIT, Namespace, Settings, split
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
+from minicluster.webhdfs.upload import Receivers, must_close, receive_body
 
 PREFIX = "/webhdfs/v1"
-WRITE_BATCH = 1024 * 1024
-WRITER_THREADS = 8
 DEFAULT_WEB_USER = "dr.who"  # hadoop.http.staticuser.user
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,8 +49,7 @@ class Cluster:
         self.namenode_port = namenode_port
         self.datanode_port = datanode_port
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
-        self.writers = ThreadPoolExecutor(max_workers=WRITER_THREADS,
-                                          thread_name_prefix="datanode-writer")
+        self.receivers = Receivers()
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -59,7 +57,7 @@ class Cluster:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
-        self.writers.shutdown(wait=True)
+        self.receivers.close()
 
 
 @dataclass(frozen=True)
@@ -377,64 +375,11 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
 
 # ---------------------------------------------------------------------------- datanode
 
-def write_all(fd: int, piece: bytes) -> None:
-    """os.write may take only part of a piece (a signal, a nearly full disk)."""
-    view = memoryview(piece)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-async def receive_body(cluster: Cluster, request: web.Request, staged: str) -> None:
-    """Stream the (possibly chunked) request body into `staged` as it arrives.
-
-    Pieces are gathered into WRITE_BATCH batches, each written by a writer thread while
-    the event loop goes on receiving; one batch per upload is in flight at a time, so
-    memory stays flat. The copy into the page cache is the datanode's largest cost (on
-    this VM, first touches of memory the host reclaimed land there): on the event loop it
-    serialised every upload of a round (a full round took 38-41 s for 10 GiB, 31-35 s
-    with writer threads). A lone upload is ~15% slower this way, still within its target.
-    """
-    fd = os.open(staged, os.O_WRONLY | os.O_TRUNC)
-    loop = asyncio.get_running_loop()
-    writing: asyncio.Future | None = None
-    batch: list[bytes] = []
-    size = 0
-    try:
-        while piece := await request.content.readany():
-            batch.append(piece)
-            size += len(piece)
-            if size >= WRITE_BATCH:
-                if writing is not None:
-                    await writing
-                writing = loop.run_in_executor(cluster.writers, write_pieces, fd, batch)
-                batch, size = [], 0
-        if writing is not None:
-            await writing
-        write_pieces(fd, batch)
-    finally:
-        if writing is not None and not writing.done():
-            await asyncio.wait([writing])
-        os.close(fd)
-
-
-def write_pieces(fd: int, pieces: list[bytes]) -> None:
-    """Write pieces in one call, finishing what a partial write left."""
-    if not pieces:
-        return
-    written = os.writev(fd, pieces)
-    for piece in pieces:
-        if written >= len(piece):
-            written -= len(piece)
-            continue
-        write_all(fd, memoryview(piece)[written:])
-        written = 0
-
-
 async def _staged_write(cluster: Cluster, request: web.Request,
                         commit: Callable[[str], Any]) -> None:
     staged = cluster.namespace.staging_file()
     try:
-        await receive_body(cluster, request, staged)
+        await receive_body(cluster.receivers, request, staged)
         await cluster.run(commit, staged)
     finally:
         if os.path.exists(staged):
@@ -497,6 +442,12 @@ DATANODE_OPS: dict[str, dict[str, Handler]] = {
 
 def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Application:
     async def dispatch(request: web.Request) -> web.StreamResponse:
+        response = await answer(request)
+        if must_close(request):
+            response.force_close()
+        return response
+
+    async def answer(request: web.Request) -> web.StreamResponse:
         try:
             call = parse_call(request, cluster.namespace)
             table = ops.get(request.method, {})

@@ -1,0 +1,156 @@
+"""How the datanode takes in bodies: spliced when the length is stated, streamed when
+chunked; the connection stays usable, a client that leaves keeps no file, and a
+shutdown does not wait on a stalled upload."""
+
+import asyncio
+import os
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from aiohttp import web
+
+from minicluster.webhdfs import upload
+from minicluster.webhdfs.app import DATANODE_OPS, Cluster, build_app
+from minicluster.webhdfs.namespace import Settings
+from tests.webhdfs.conftest import SUPERUSER, Site
+
+
+@pytest.fixture
+def base(site_a: Site) -> str:
+    path = f"/upload-{time.monotonic_ns()}"
+    site_a.client().makedirs(path)
+    return path
+
+
+def _read(site: Site, path: str) -> bytes:
+    with site.client().read(path) as reader:
+        return reader.read()
+
+
+def _create_location(site: Site, path: str) -> str:
+    reply = site.call("PUT", path, "CREATE", noredirect="true", overwrite="true")
+    return reply.json()["Location"]
+
+
+def _connect(location: str) -> socket.socket:
+    parts = urlsplit(location)
+    return socket.create_connection((parts.hostname, parts.port), timeout=30)
+
+
+def _head(location: str, length: int) -> bytes:
+    parts = urlsplit(location)
+    return (f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """Everything the datanode sends until it closes."""
+    answer = b""
+    while piece := sock.recv(65536):
+        answer += piece
+    return answer
+
+
+def _staged(site: Site) -> list[Path]:
+    return [path for path in site.state.rglob("tmp*") if path.is_file()]
+
+
+def test_a_body_of_stated_length_arrives_whole_and_its_connection_closes(site_a: Site,
+                                                                        base: str) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    location = _create_location(site_a, f"{base}/spliced")
+    with _connect(location) as sock:
+        sock.sendall(_head(location, len(data)))
+        time.sleep(0.05)  # the body arrives after the headers, as the relay sends it
+        for start in range(0, len(data), 100_000):
+            sock.sendall(data[start:start + 100_000])
+        answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 201")
+    assert b"Connection: close" in answer
+    assert _read(site_a, f"{base}/spliced") == data
+
+
+def test_a_body_that_came_with_its_headers_keeps_the_connection(site_a: Site,
+                                                               base: str) -> None:
+    location = _create_location(site_a, f"{base}/early")
+    with _connect(location) as sock:
+        for body in (b"first", b"second"):
+            sock.sendall(_head(location, len(body)) + body)
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 201"), answer
+            assert b"Connection: close" not in answer
+    assert _read(site_a, f"{base}/early") == b"second"
+
+
+def test_a_keep_alive_client_writes_file_after_file(site_a: Site, base: str) -> None:
+    with requests.Session() as session:
+        for index in range(20):
+            body = bytes([index]) * 300_000
+            location = _create_location(site_a, f"{base}/f{index}")
+            assert session.put(location, data=body, timeout=30).status_code == 201
+    for index in range(20):
+        assert _read(site_a, f"{base}/f{index}") == bytes([index]) * 300_000
+
+
+def test_a_client_leaving_mid_body_leaves_no_file(site_a: Site, base: str) -> None:
+    location = _create_location(site_a, f"{base}/half")
+    before = set(_staged(site_a))
+    with _connect(location) as sock:
+        sock.sendall(_head(location, 4 * 1024 * 1024))
+        time.sleep(0.05)
+        sock.sendall(b"x" * 1024 * 1024)
+        time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while set(_staged(site_a)) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(_staged(site_a)) - before
+    assert site_a.client().status(f"{base}/half", strict=False) is None
+    site_a.client().write(f"{base}/half", data=b"whole")
+    assert _read(site_a, f"{base}/half") == b"whole"
+
+
+def test_a_silent_client_times_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(upload, "RECEIVE_TIMEOUT_S", 0.2)
+    sender, receiver = socket.socketpair()
+    with sender, receiver, open(tmp_path / "staged", "wb") as staged:
+        receiver.setblocking(False)
+        sender.sendall(b"abc")
+        with pytest.raises(TimeoutError, match="sent nothing for 0 s with 7 bytes"):
+            upload._splice_into(receiver.fileno(), staged.fileno(), 10)
+    assert (tmp_path / "staged").read_bytes() == b"abc"
+
+
+def test_a_shutdown_stops_a_stalled_upload(tmp_path: Path) -> None:
+    """Without waking the receiver, the shutdown would wait RECEIVE_TIMEOUT_S for it."""
+    settings = Settings(root=tmp_path / "root", state=tmp_path / "state", superuser=SUPERUSER,
+                        default_owner=SUPERUSER, default_group="supergroup", groups_file=None)
+    settings.root.mkdir()
+    settings.state.mkdir()
+
+    async def scenario() -> float:
+        cluster = Cluster(settings, "127.0.0.1", 0, 0)
+        runner = web.AppRunner(build_app(cluster, DATANODE_OPS), shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        location = f"http://127.0.0.1:{port}/webhdfs/v1/stalled?op=CREATE&user.name={SUPERUSER}"
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_head(location, 1024 * 1024))
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.write(b"y" * 1000)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        start = time.monotonic()
+        await runner.cleanup()
+        await asyncio.get_running_loop().run_in_executor(None, cluster.close)
+        writer.close()
+        return time.monotonic() - start
+
+    assert asyncio.run(scenario()) < upload.RECEIVE_TIMEOUT_S / 4
+    assert not list(settings.root.iterdir())
