@@ -9,7 +9,6 @@ anything, when the source's answer is one it does not relay (not a plain `200` w
 `Content-Length`), and the caller then streams the file instead.
 """
 
-import fcntl
 import json
 import os
 import select
@@ -18,7 +17,8 @@ import struct
 from contextlib import closing, suppress
 from urllib.parse import urlsplit
 
-PIPE_SIZE = 1024 * 1024
+from adapters.pipes import PIPE_SIZE, drain, splice_pipe
+
 HEAD_LIMIT = 64 * 1024
 CLOSE_WAIT_S = 1.0
 
@@ -148,10 +148,7 @@ def _remote_error(sock: socket.socket, status: int, headers: dict[str, str],
 
 
 def _splice(source: socket.socket, target: socket.socket, remaining: int) -> None:
-    read_end, write_end = os.pipe()
-    try:
-        with suppress(OSError):  # above the user's pipe allowance: the default 64 KiB
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    with splice_pipe() as (read_end, write_end):
         while remaining > 0:
             try:
                 moved = _io(os.splice, source.fileno(), write_end, min(PIPE_SIZE, remaining))
@@ -162,11 +159,7 @@ def _splice(source: socket.socket, target: socket.socket, remaining: int) -> Non
                 raise RelayError("ConnectionError", f"the source datanode closed with "
                                                     f"{remaining} bytes still to send")
             remaining -= moved
-            while moved:
-                moved -= _io(os.splice, read_end, target.fileno(), moved)
-    finally:
-        os.close(read_end)
-        os.close(write_end)
+            _io(drain, read_end, target.fileno(), moved)
 
 
 def _io(call, *args):

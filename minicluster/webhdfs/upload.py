@@ -11,7 +11,6 @@ through aiohttp and written in batches by writer threads.
 """
 
 import asyncio
-import fcntl
 import os
 import select
 import socket
@@ -20,10 +19,11 @@ from contextlib import suppress
 
 from aiohttp import web
 
+from adapters.pipes import PIPE_SIZE, drain, splice_pipe
+
 WRITE_BATCH = 1024 * 1024
 WRITER_THREADS = 8
 RECEIVER_THREADS = 32
-PIPE_SIZE = 1024 * 1024
 RECEIVE_TIMEOUT_S = 60.0
 _SPLICED = web.RequestKey("spliced", bool)
 
@@ -99,12 +99,9 @@ async def _receive_spliced(receivers: ThreadPoolExecutor, request: web.Request,
 
 
 def _splice_into(sock: int, fd: int, remaining: int) -> None:
-    read_end, write_end = os.pipe()
     readable = select.poll()
     readable.register(sock, select.POLLIN)
-    try:
-        with suppress(OSError):  # above the user's pipe allowance: the default 64 KiB
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    with splice_pipe() as (read_end, write_end):
         while remaining > 0:
             try:
                 moved = os.splice(sock, write_end, min(PIPE_SIZE, remaining),
@@ -118,11 +115,7 @@ def _splice_into(sock: int, fd: int, remaining: int) -> None:
                 raise ConnectionResetError(f"the client closed with {remaining} bytes "
                                            "still to send")
             remaining -= moved
-            while moved:
-                moved -= os.splice(read_end, fd, moved)
-    finally:
-        os.close(read_end)
-        os.close(write_end)
+            drain(read_end, fd, moved)
 
 
 async def _receive_streamed(writers: ThreadPoolExecutor, request: web.Request,

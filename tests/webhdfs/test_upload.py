@@ -41,10 +41,10 @@ def _connect(location: str) -> socket.socket:
     return socket.create_connection((parts.hostname, parts.port), timeout=30)
 
 
-def _head(location: str, length: int) -> bytes:
+def _head(location: str, length: int, extra: str = "") -> bytes:
     parts = urlsplit(location)
     return (f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            f"Content-Length: {length}\r\n\r\n").encode()
+            f"Content-Length: {length}\r\n{extra}\r\n").encode()
 
 
 def _answer(sock: socket.socket) -> bytes:
@@ -72,6 +72,19 @@ def test_a_body_of_stated_length_arrives_whole_and_its_connection_closes(site_a:
     assert answer.startswith(b"HTTP/1.1 201")
     assert b"Connection: close" in answer
     assert _read(site_a, f"{base}/spliced") == data
+
+
+def test_a_client_that_expects_100_continue_gets_it_before_sending(site_a: Site,
+                                                                   base: str) -> None:
+    """curl asks so before a body over 1 MiB."""
+    data = os.urandom(2 * 1024 * 1024)
+    location = _create_location(site_a, f"{base}/continued")
+    with _connect(location) as sock:
+        sock.sendall(_head(location, len(data), "Expect: 100-continue\r\n"))
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(data)
+        assert _answer(sock).startswith(b"HTTP/1.1 201")
+    assert _read(site_a, f"{base}/continued") == data
 
 
 def test_a_body_that_came_with_its_headers_keeps_the_connection(site_a: Site,
