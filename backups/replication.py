@@ -112,11 +112,13 @@ def sync_data_set(source: Tree, target: Tree, entries: list[DiffEntry] | None,
         return
     renames = [(e.source, e.target) for e in entries if e.kind == "RENAME"]
     _move_aside(target, entries, renames, progress)
+    changed = {}
     for entry in entries:
         if entry.kind in ("CREATE", "MODIFY"):
             path = _translate(entry.source, renames)
             progress.changes.append(f"{entry.kind.lower()} {path or '.'}")
-            _copy_path(source, target, path, entry.kind == "CREATE", progress)
+            changed[path] = changed.get(path, False) or entry.kind == "CREATE"
+    _copy_changed(source, target, changed, progress)
 
 
 def _move_aside(target: Tree, entries: list[DiffEntry], renames: list[tuple[str, str]],
@@ -145,20 +147,29 @@ def _move_aside(target: Tree, entries: list[DiffEntry], renames: list[tuple[str,
     client.delete(scratch, recursive=True)
 
 
-def _copy_path(source: Tree, target: Tree, relative: str, created: bool,
-               progress: Progress) -> None:
-    status = source.client.status(source.at(relative), strict=False)
-    if status is None:  # changed again later in the diff: a later entry covers it
-        return
-    if status["type"] == "DIRECTORY":
-        if created:
-            _copy_tree(source, target, relative, progress)
+def _copy_changed(source: Tree, target: Tree, changed: dict[str, bool],
+                  progress: Progress) -> None:
+    """The diff's created (True) and modified paths: new directories as whole trees, then
+    the files PARALLEL_FILES at a time, then modified directories' attributes, deepest
+    first (copying into them moved their times)."""
+    paths = list(changed)
+    with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
+        statuses = list(pool.map(
+            lambda path: source.client.status(source.at(path), strict=False), paths))
+    files, modified = [], []
+    for path, status in zip(paths, statuses, strict=True):
+        if status is None:  # changed again later in the diff: a later entry covers it
+            continue
+        if status["type"] != "DIRECTORY":
+            files.append((path, status))
+        elif changed[path]:
+            _copy_tree(source, target, path, progress)
         else:
-            target.client.makedirs(target.at(relative))
-            _carry_attributes(source, target, relative, status)
-        return
-    progress.plan(1, status["length"])
-    progress.done(_copy_file(source, target, relative, status))
+            target.client.makedirs(target.at(path))
+            modified.append((path, status))
+    _copy_files(source, target, files, progress)
+    for path, status in sorted(modified, key=lambda item: _depth(item[0]), reverse=True):
+        _carry_attributes(source, target, path, status)
 
 
 def _walk(source: Tree, relative: str) -> tuple[list[tuple[str, Status]], list[tuple[str, Status]]]:
@@ -183,13 +194,18 @@ def _copy_tree(source: Tree, target: Tree, relative: str, progress: Progress) ->
     directories, files = _walk(source, relative)
     for directory, _ in directories:
         target.client.makedirs(target.at(directory))
+    _copy_files(source, target, files, progress)
+    # Directory attributes last: creating children moved their times.
+    for directory, status in [*reversed(directories), (relative, root_status)]:
+        _carry_attributes(source, target, directory, status)
+
+
+def _copy_files(source: Tree, target: Tree, files: list[tuple[str, Status]],
+                progress: Progress) -> None:
     progress.plan(len(files), sum(status["length"] for _, status in files))
     with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
         for size in pool.map(lambda item: _copy_file(source, target, *item), files):
             progress.done(size)
-    # Directory attributes last: creating children moved their times.
-    for directory, status in [*reversed(directories), (relative, root_status)]:
-        _carry_attributes(source, target, directory, status)
 
 
 def _copy_file(source: Tree, target: Tree, relative: str, status: Status) -> int:
