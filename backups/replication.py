@@ -112,7 +112,7 @@ def sync_data_set(source: Tree, target: Tree, entries: list[DiffEntry] | None,
         return
     renames = [(e.source, e.target) for e in entries if e.kind == "RENAME"]
     _move_aside(target, entries, renames, progress)
-    changed = {}
+    changed: dict[str, bool] = {}  # path -> created; a path listed twice is copied once
     for entry in entries:
         if entry.kind in ("CREATE", "MODIFY"):
             path = _translate(entry.source, renames)

@@ -3,11 +3,11 @@
 A body whose length the request states is spliced from the socket through a pipe into
 the staged file by a receiver thread: it never enters Python. Receiving it through
 aiohttp cost two memory copies and the interpreter's work per piece, and the secondary's
-datanode was the busiest process of a full round (31 s for 10 GiB, 24 s spliced;
-benchmarks/round_throughput.py). aiohttp has by then parsed the request line and headers
-and may hold the body's first bytes; the connection is closed after the answer, since
-its parser never saw the rest of the body. A chunked body (or one over TLS) is read
-through aiohttp and written in batches by writer threads.
+datanode was the busiest process of a full round (its replication of 10 GiB took
+31-33 s, 24-30 s spliced; benchmarks/round_throughput.py). aiohttp has by then parsed
+the request line and headers and may hold the body's first bytes; the connection is
+closed after the answer, since its parser never saw the rest of the body. A chunked
+body (or one over TLS) is read through aiohttp and written in batches by writer threads.
 """
 
 import asyncio
