@@ -1,5 +1,6 @@
 """Fixtures for rounds: empty queues, a worker, the bill-clearing service, tree readers."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import django_rq
@@ -51,16 +52,19 @@ def hive(minicluster, name: str) -> HiveServer2:
     return HiveServer2(HOST, minicluster.sites[name].hiveserver2, CONSOLE_USER)
 
 
-def tree(client: WebHdfs, path: str) -> dict[str, tuple]:
-    """Every file under `path`: its length and checksum."""
-    found = {}
+def walk(client: WebHdfs, top: str) -> Iterator[tuple[str, dict]]:
+    """Every path below `top` (relative to it) with its status."""
     pending = [""]
     while pending:
         current = pending.pop()
-        for name, status in client.list_dir(f"{path}/{current}".rstrip("/")):
+        for name, status in client.list_dir(f"{top}/{current}".rstrip("/")):
             child = f"{current}/{name}".strip("/")
+            yield child, status
             if status["type"] == "DIRECTORY":
                 pending.append(child)
-            else:
-                found[child] = (status["length"], client.checksum(f"{path}/{child}")["bytes"])
-    return found
+
+
+def tree(client: WebHdfs, path: str) -> dict[str, tuple]:
+    """Every file under `path`: its length and checksum."""
+    return {child: (status["length"], client.checksum(f"{path}/{child}")["bytes"])
+            for child, status in walk(client, path) if status["type"] != "DIRECTORY"}

@@ -7,25 +7,16 @@ import pytest
 
 from adapters.webhdfs import WebHdfs
 from backups.replication import Progress, Tree, relative_entries, sync_data_set
-from tests.backups.conftest import site
+from tests.backups.conftest import site, tree, walk
 
-ATTRIBUTES = ("type", "length", "owner", "group", "permission", "modificationTime")
+ATTRIBUTES = ("type", "owner", "group", "permission", "modificationTime")
 
 
 def listing(client: WebHdfs, top: str) -> dict[str, tuple]:
-    """Every path below `top`: its attributes, and a file's checksum."""
-    found = {}
-    pending = [""]
-    while pending:
-        current = pending.pop()
-        for name, status in client.list_dir(f"{top}/{current}".rstrip("/")):
-            child = f"{current}/{name}".strip("/")
-            found[child] = tuple(status[key] for key in ATTRIBUTES)
-            if status["type"] == "DIRECTORY":
-                pending.append(child)
-            else:
-                found[child] += (client.checksum(f"{top}/{child}")["bytes"],)
-    return found
+    """Every path below `top`: its attributes, and a file's length and checksum."""
+    files = tree(client, top)
+    return {child: (*(status[key] for key in ATTRIBUTES), files.get(child))
+            for child, status in walk(client, top)}
 
 
 @pytest.fixture
