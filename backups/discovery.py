@@ -16,6 +16,7 @@ from backups.metadata import (
     hdfs_path_of_location,
     list_tables,
     split_table_name,
+    warehouse_locations,
 )
 from backups.models import Component
 from console.clusters import hiveserver2_of, webhdfs_of
@@ -44,8 +45,36 @@ class Candidate:
         return f"{self.component}:{self.locator}"
 
 
+def storage_areas(cluster: Cluster, tenant: Tenant) -> list[str]:
+    """Where a table of `tenant` may keep its files: the tenant's HDFS roots and, in each
+    warehouse of the cluster, its own databases' directories (`WAREHOUSE/DB.db`).
+
+    A table's location is whatever its creator wrote, so it proves nothing about whose
+    files lie there; the warehouse setting is the cluster administrator's.
+    """
+    warehouses = [hdfs_path_of_location(location, cluster.table_location_prefix)
+                  for location in warehouse_locations(hiveserver2_of(cluster))]
+    return tenant.roots + [f"{warehouse.rstrip('/')}/{database}.db"
+                           for warehouse in warehouses for database in tenant.database_names]
+
+
+def check_storage(cluster: Cluster, tenant: Tenant, locator: str, storage_path: str,
+                  areas: list[str] | None = None) -> None:
+    """Refuse a data set whose files lie outside the tenant's own storage areas."""
+    areas = storage_areas(cluster, tenant) if areas is None else areas
+    if not any(is_within(storage_path, area) for area in areas):
+        # The path is the tenant's own table's location, but not whose files lie there.
+        raise DataSetRefused(
+            f"{locator} keeps its files at {storage_path}, outside tenant {tenant.name}'s "
+            f"roots and its databases' warehouse directories ({', '.join(areas)}): move the "
+            "table there (ALTER TABLE ... SET LOCATION), or ask an administrator to add "
+            "the directory to the tenant's roots if it is the tenant's own."
+        )
+
+
 def discover(cluster: Cluster, tenant: Tenant) -> list[Candidate]:
-    """Every directory under the tenant's roots and every table of its databases."""
+    """Every directory under the tenant's roots and every table of its databases whose
+    files lie in the tenant's storage areas."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         directories = pool.submit(lambda: list(_directories(cluster, tenant)))
         tables = pool.submit(lambda: list(_tables(cluster, tenant)))
@@ -76,11 +105,14 @@ def _directories(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
 def _tables(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
     hive = hiveserver2_of(cluster)
     databases = {row[0] for row in hive.query("SHOW DATABASES")}
+    areas = storage_areas(cluster, tenant)
     for database in tenant.database_names:
         if database not in databases:
             continue
         for table in list_tables(hive, database):
-            yield _table_candidate(cluster, database, table)
+            candidate = _table_candidate(cluster, database, table)
+            if any(is_within(candidate.storage_path, area) for area in areas):
+                yield candidate
 
 
 def _table_candidate(cluster: Cluster, database: str, table: str) -> Candidate:
@@ -145,4 +177,8 @@ def _resolve_table(cluster: Cluster, tenant: Tenant, component: str, locator: st
     if candidate.component != component:
         kind = "a Hive" if candidate.component == Component.HIVE else "a SparkSQL"
         raise DataSetRefused(f"{database}.{table} is {kind} table, not {component}.")
+    try:
+        check_storage(cluster, tenant, candidate.locator, candidate.storage_path)
+    except HiveServer2Error as error:
+        raise DataSetRefused(f"Table {database}.{table} cannot be used: {error}") from error
     return candidate

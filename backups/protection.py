@@ -115,12 +115,17 @@ def _check_overlaps(request: ServiceRequest, candidates: list[Candidate],
             if is_within(candidate.storage_path, other.storage_path) or is_within(
                 other.storage_path, candidate.storage_path
             ):
-                owner = (f"service {other.service.name}"
-                         if other.service.tenant_id == request.tenant.pk else "another tenant")
-                request.problems.append(
-                    f"{candidate.locator} overlaps {other.locator}, already in the protection "
-                    f"group of {owner}: a data set belongs to one group only."
-                )
+                request.problems.append(_overlap_problem(request.tenant, candidate, other))
+
+
+def _overlap_problem(tenant: Tenant, candidate: Candidate, other: DataSet) -> str:
+    if other.service.tenant_id != tenant.pk:
+        # Neither the other tenant nor its data set is named: both are its business.
+        return (f"{candidate.locator} overlaps a data set already in another tenant's "
+                "protection group: a data set belongs to one group only. If the files are "
+                f"tenant {tenant.name}'s, ask an administrator.")
+    return (f"{candidate.locator} overlaps {other.locator}, already in the protection group "
+            f"of service {other.service.name}: a data set belongs to one group only.")
 
 
 def protected_elsewhere(cluster, tenant: Tenant, service: Service | None) -> dict[str, str]:

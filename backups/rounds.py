@@ -18,8 +18,14 @@ from rq import Retry
 from rq.job import Dependency
 
 from adapters.webhdfs import WebHdfs
+from backups.discovery import check_storage, storage_areas
 from backups.events import publish_round, publish_task
-from backups.metadata import apply_table, capture_table, split_table_name
+from backups.metadata import (
+    apply_table,
+    capture_table,
+    hdfs_path_of_location,
+    split_table_name,
+)
 from backups.models import (
     BackupPolicy,
     Component,
@@ -146,12 +152,30 @@ def _check_clocks(service: Service) -> None:
                                f"over the {limit:g} s limit: synchronise it (NTP)")
 
 
+def _check_storage(service: Service) -> None:
+    """Every data set still lies in its tenant's storage areas: roots and table
+    warehouses change, and a group saved before a check existed is checked here too."""
+    cluster = service.pairing.primary
+    areas = storage_areas(cluster, service.tenant)
+    for data_set in service.data_sets.all():
+        check_storage(cluster, service.tenant, data_set.locator, data_set.storage_path, areas)
+
+
 def _capture_metadata(service: Service) -> dict:
-    hive = hiveserver2_of(service.pairing.primary)
-    return {
-        data_set.locator: capture_table(hive, *split_table_name(data_set.locator))
-        for data_set in service.data_sets.exclude(component=Component.HDFS)
-    }
+    cluster = service.pairing.primary
+    hive = hiveserver2_of(cluster)
+    captured = {}
+    for data_set in service.data_sets.exclude(component=Component.HDFS):
+        table = capture_table(hive, *split_table_name(data_set.locator))
+        moved_to = hdfs_path_of_location(table["location"], cluster.table_location_prefix)
+        if moved_to != data_set.storage_path:
+            # Copying the old directory would restore files the table no longer reads.
+            raise RuntimeError(
+                f"table {data_set.locator} moved from {data_set.storage_path} to {moved_to} "
+                "since it was protected: save the service again to protect its new location"
+            )
+        captured[data_set.locator] = table
+    return captured
 
 
 def _take(client: WebHdfs, roots: list[str], name: str,
@@ -190,7 +214,7 @@ def _changed_between(client: WebHdfs, roots: dict[str, list[str]], first: str,
 
 def snapshot_round(round_id: int) -> None:
     """The primary-site job: wait for T, snapshot the group, then start replication."""
-    round_ = Round.objects.select_related("service__pairing__primary",
+    round_ = Round.objects.select_related("service__pairing__primary", "service__tenant",
                                           "service__policy").get(pk=round_id)
     service = round_.service
     client = webhdfs_of(service.pairing.primary)
@@ -199,6 +223,7 @@ def snapshot_round(round_id: int) -> None:
     roots: dict[str, list[str]] = {}
     try:
         _check_clocks(service)
+        _check_storage(service)
         roots = _snapshot_roots(service, client)
         before = _capture_metadata(service)
         with ThreadPoolExecutor(max_workers=len(roots)) as pool:
