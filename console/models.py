@@ -1,6 +1,11 @@
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+
+from console.paths import PathRefused, is_within, normalize_hdfs_path
 
 # Tenant and cluster names appear in paths, database names and ZooKeeper nodes.
 SHORT_NAME = RegexValidator(
@@ -44,6 +49,56 @@ class Tenant(models.Model):
     @property
     def database_names(self) -> list[str]:
         return [name.lower() for name in self.databases.split()] or [self.name.replace("-", "_")]
+
+    def clean(self) -> None:
+        """A tenant's roots and databases are its own: well formed, and no other
+        tenant's (a shared root or database would hand one tenant the other's data)."""
+        problems = {"hdfs_roots": _root_problems(self), "databases": _database_problems(self)}
+        problems = {name: found for name, found in problems.items() if found}
+        if problems:
+            raise ValidationError(problems)
+
+
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _others(tenant: Tenant) -> models.QuerySet[Tenant]:
+    return Tenant.objects.exclude(pk=tenant.pk) if tenant.pk else Tenant.objects.all()
+
+
+def _root_problems(tenant: Tenant) -> list[str]:
+    problems = []
+    for root in tenant.hdfs_roots.split():
+        try:
+            normal = normalize_hdfs_path(root)
+        except PathRefused as error:
+            problems.append(str(error))
+            continue
+        if normal == "/":
+            problems.append("A tenant's root cannot be / : name its own directories.")
+        elif normal != root:
+            problems.append(f"Write {root!r} as {normal}.")
+    if problems:
+        return problems
+    for other in _others(tenant):
+        for root in tenant.roots:
+            for theirs in other.roots:
+                if is_within(root, theirs) or is_within(theirs, root):
+                    problems.append(f"{root} overlaps {theirs}, a root of tenant {other.name}: "
+                                    "a directory belongs to one tenant only.")
+    return problems
+
+
+def _database_problems(tenant: Tenant) -> list[str]:
+    problems = [f"{name!r} is not a database name: use lower-case letters, digits and _."
+                for name in tenant.databases.split() if not _DATABASE_NAME.match(name.lower())]
+    if problems:
+        return problems
+    for other in _others(tenant):
+        shared = sorted(set(tenant.database_names) & set(other.database_names))
+        problems += [f"Database {name} already belongs to tenant {other.name}: a database "
+                     "belongs to one tenant only." for name in shared]
+    return problems
 
 
 class AuditEntry(models.Model):
