@@ -50,8 +50,10 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if "username" not in credentials:
+        return  # an API token: console.tokens audits its refusal with the reason
     # The username tried is kept; the password never is.
-    record(request, "login", credentials.get("username", ""), outcome=Outcome.REFUSED)
+    record(request, "login", credentials["username"], outcome=Outcome.REFUSED)
 
 
 @receiver(user_locked_out)

@@ -90,6 +90,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out caller before any password or token is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Scripts' `Authorization: Bearer <token>` on the JSON API (console/api.py).
+    "console.tokens.TokenBackend",
 ]
 
 # Brute-force protection (django-axes): after LOCKSTEP_LOGIN_FAILURES failed logins as one
