@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
+from console.lockout import Lockout
 from console.models import AuditEntry
 from console.roles import Role
 from tests.conftest import PASSWORD
@@ -77,3 +78,10 @@ def test_a_successful_login_forgets_earlier_failures(client, make_user):
     client.logout()
     assert log_in(client, "one-more-guess").status_code == 200
     assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_a_lockout_without_cool_off_names_the_administrator_as_the_way_out():
+    message = Lockout(username=None, address=ATTACKER, failures=5, until=None).message()
+    assert message.startswith(f"Locked out after 5 wrong API tokens from {ATTACKER}: "
+                              "refused until an administrator unlocks it.")
+    assert f"manage.py axes_reset_ip {ATTACKER}" in message
