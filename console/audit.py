@@ -59,6 +59,6 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 @receiver(user_locked_out)
 def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     # Sent for the failure that reaches the limit and for each attempt refused after it.
-    lockout = lockout_of(request, request.axes_credentials)
+    lockout = lockout_of(request)
     record(request, "login.lockout", username or "API token", outcome=Outcome.REFUSED,
            detail=lockout.message())

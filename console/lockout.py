@@ -75,10 +75,10 @@ def locked_until(username: str | None, address: str | None, limit: int,
 def lockout_of(request: HttpRequest, credentials: dict | None = None) -> Lockout:
     """The lockout django-axes found for this request (it set `request.axes_*`).
 
-    `credentials` are those of the refused login; without them the username comes from
-    the login form's POST, as django-axes reads it.
+    `credentials` are those of the refused login; django-axes also keeps them on the
+    request, which is read when they are missing (its async middleware passes none).
     """
-    username = get_client_username(request, credentials)
+    username = get_client_username(request, credentials or request.axes_credentials)
     limit = get_failure_limit(request, credentials)
     return Lockout(
         username=username or None,

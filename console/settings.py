@@ -173,5 +173,7 @@ LOGGING = {
         "thrift": {"level": "CRITICAL"},
         "hdfs": {"level": "WARNING"},
         "kazoo": {"level": "WARNING"},
+        # django-axes announces itself at every start; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
