@@ -1,11 +1,12 @@
 """The JSON API's common shell: authentication, roles, JSON in and out, errors.
 
-Scripts authenticate with HTTP Basic (over TLS in production); browsers with their
-session, in which case unsafe methods need the CSRF token as the pages do.
+Scripts authenticate with a per-user API token, `Authorization: Bearer <token>`
+(console/tokens.py); a request without one is a browser's: its session, and for unsafe
+methods the CSRF token, as on the pages. HTTP Basic credentials are never accepted and
+never asked for: a browser that cached them would send them along with any cross-site
+form post.
 """
 
-import base64
-import binascii
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +21,8 @@ from console.errors import Refused
 from console.roles import Role, has_role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+HOW_TO_AUTHENTICATE = ("send an API token as 'Authorization: Bearer <token>' "
+                       "(an administrator issues it)")
 
 
 class ApiError(Exception):
@@ -29,18 +32,32 @@ class ApiError(Exception):
         self.body = {"error": message, **extra}
 
 
-def _basic_user(request: HttpRequest):
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        username, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as error:
-        raise ApiError(401, "Malformed Basic credentials.") from error
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        raise ApiError(401, "Wrong username or password.")
-    return user
+def _authorization(request: HttpRequest) -> tuple[str, str]:
+    """The Authorization header as (scheme in lower case, credentials)."""
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return scheme.lower(), credentials.strip()
+
+
+def _authenticate(request: HttpRequest) -> None:
+    """Set `request.user` from the Bearer token, or keep the browser's session user.
+
+    A locked-out token caller gets django-axes' refusal (console.lockout) in place of
+    the 401 raised here.
+    """
+    scheme, credentials = _authorization(request)
+    if scheme == "bearer":
+        user = authenticate(request, api_token=credentials)
+        if user is None:
+            raise ApiError(401, "This API token is unknown or revoked: ask an administrator "
+                                "for a new one.")
+        request.user = user
+    elif not request.user.is_authenticated:
+        if scheme == "basic":
+            raise ApiError(401, "HTTP Basic credentials are not accepted: "
+                                f"{HOW_TO_AUTHENTICATE}.")
+        raise ApiError(401, f"Log in, or {HOW_TO_AUTHENTICATE}.")
+    elif request.method not in SAFE_METHODS and (refusal := _csrf_refusal(request)):
+        raise ApiError(403, refusal)
 
 
 def _csrf_refusal(request: HttpRequest) -> str | None:
@@ -69,13 +86,7 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
             try:
                 if request.method not in methods:
                     raise ApiError(405, f"Use {' or '.join(sorted(methods))}.")
-                user = _basic_user(request)
-                if user is not None:
-                    request.user = user
-                elif not request.user.is_authenticated:
-                    raise ApiError(401, "Log in, or send HTTP Basic credentials.")
-                elif request.method not in SAFE_METHODS and (refusal := _csrf_refusal(request)):
-                    raise ApiError(403, refusal)
+                _authenticate(request)
                 if not has_role(request.user, *roles):
                     raise ApiError(403, "Your role may not do this: needs "
                                    + " or ".join(roles) + ".")
@@ -83,7 +94,8 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
             except ApiError as error:
                 response = JsonResponse(error.body, status=error.status)
                 if error.status == 401:
-                    response["WWW-Authenticate"] = 'Basic realm="lockstep"'
+                    # Bearer, never Basic: browsers prompt for and cache only Basic.
+                    response["WWW-Authenticate"] = 'Bearer realm="lockstep"'
                 return response
             except Http404 as error:
                 return JsonResponse({"error": str(error) or "Not found."}, status=404)

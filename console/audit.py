@@ -1,9 +1,11 @@
 """Writing audit entries: who did what to which object, with what outcome, from where."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from console.lockout import lockout_of
 from console.models import AuditEntry
 
 Outcome = AuditEntry.Outcome
@@ -48,5 +50,15 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if "username" not in credentials:
+        return  # an API token: console.tokens audits its refusal with the reason
     # The username tried is kept; the password never is.
-    record(request, "login", credentials.get("username", ""), outcome=Outcome.REFUSED)
+    record(request, "login", credentials["username"], outcome=Outcome.REFUSED)
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    # Sent for the failure that reaches the limit and for each attempt refused after it.
+    lockout = lockout_of(request)
+    record(request, "login.lockout", username or "API token", outcome=Outcome.REFUSED,
+           detail=lockout.message())

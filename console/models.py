@@ -207,3 +207,32 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.primary} → {self.secondary}"
+
+
+class ApiToken(models.Model):
+    """A script's credential for the JSON API, acting as its owner with the owner's roles.
+
+    Only the SHA-256 digest of the secret is stored: the secret is shown once, when an
+    administrator issues the token, and cannot be recovered from the database.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the "
+                            "script or host that uses it.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["user__username", "name"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"API token #{self.pk} {self.name!r} of {self.user}"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,5 +1,6 @@
 """Django settings, read from the environment with defaults for one machine."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from console.env import database_from_url, env_bool, env_list, env_str, secret_key
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "axes",
     "console",
     "backups",
     "failover",
@@ -39,6 +41,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "console.middleware.UserTimeZone",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into console.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -81,6 +85,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out caller before any password or token is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Scripts' `Authorization: Bearer <token>` on the JSON API (console/api.py).
+    "console.tokens.TokenBackend",
+]
+
+# Brute-force protection (django-axes): after LOCKSTEP_LOGIN_FAILURES failed logins as one
+# username from one address, that username is refused from that address for
+# LOCKSTEP_LOCKOUT_MINUTES after the last failure (0: until an administrator unlocks it).
+AXES_FAILURE_LIMIT = int(env_str("LOCKSTEP_LOGIN_FAILURES", "5"))
+_lockout_minutes = float(env_str("LOCKSTEP_LOCKOUT_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts while locked out are refused but not counted, so that the time the lockout
+# message names stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.lockout.lockout_response"
+# The console's audit log already records every login and logout.
+AXES_DISABLE_ACCESS_LOG = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -146,5 +173,7 @@ LOGGING = {
         "thrift": {"level": "CRITICAL"},
         "hdfs": {"level": "WARNING"},
         "kazoo": {"level": "WARNING"},
+        # django-axes announces itself at every start; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -45,10 +45,11 @@ def test_anonymous_user_is_sent_to_login(client, path):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", [p for p in page_paths() if p.startswith("/api/")])
-def test_anonymous_api_call_gets_401_asking_for_credentials(client, path):
+def test_anonymous_api_call_gets_401_asking_for_a_token(client, path):
     response = client.get(path)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Basic realm="lockstep"'
+    # Never Basic: a browser would prompt, cache the password and send it cross-site.
+    assert response["WWW-Authenticate"] == 'Bearer realm="lockstep"'
 
 
 @pytest.mark.django_db

@@ -22,12 +22,12 @@ SHOW = (
 )
 
 
-def load_settings(tmp_path: Path, **env: str) -> dict:
+def load_settings(tmp_path: Path, show: str = SHOW, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
                           "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
     clean.update(DJANGO_SETTINGS_MODULE="console.settings", LOCKSTEP_VAR=str(tmp_path), **env)
-    result = subprocess.run([sys.executable, "-c", SHOW], cwd=ROOT, env=clean,
+    result = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=clean,
                             capture_output=True, text=True, check=True)
     return json.loads(result.stdout)
 
@@ -67,6 +67,20 @@ def test_environment_overrides_every_default(tmp_path):
     assert loaded["redis"] == loaded["layer"][0] == "redis://cache.example:6379/2"
     assert loaded["key"] == "given-key"
     assert not (tmp_path / "secret_key").exists()
+
+
+SHOW_LOCKOUT = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps([settings.AXES_FAILURE_LIMIT, str(settings.AXES_COOLOFF_TIME)]))"
+)
+
+
+def test_lockout_limit_and_length_come_from_the_environment(tmp_path):
+    assert load_settings(tmp_path, SHOW_LOCKOUT) == [5, "0:15:00"]
+    assert load_settings(tmp_path, SHOW_LOCKOUT, LOCKSTEP_LOGIN_FAILURES="3",
+                         LOCKSTEP_LOCKOUT_MINUTES="60") == [3, "1:00:00"]
+    # 0 minutes: locked until an administrator unlocks it.
+    assert load_settings(tmp_path, SHOW_LOCKOUT, LOCKSTEP_LOCKOUT_MINUTES="0") == [5, "None"]
 
 
 def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
