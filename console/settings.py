@@ -2,11 +2,22 @@
 
 from pathlib import Path
 
-from console.env import database_from_url, env_bool, env_list, env_str, secret_key
+from console.env import (
+    database_from_url,
+    env_bool,
+    env_list,
+    env_str,
+    keep_private,
+    secret_key,
+)
 from minicluster.layout import Layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LOCKSTEP_VAR", str(BASE_DIR / "var")))
+# The embedded clusters' ports and directories (see minicluster/layout.py).
+MINICLUSTER = Layout.from_env(VAR_DIR / "minicluster")
+# Every process of the console (and every server it starts) reads settings first.
+keep_private(VAR_DIR, MINICLUSTER.var_dir)
 
 SECRET_KEY = secret_key(VAR_DIR)
 DEBUG = env_bool("DEBUG")
@@ -100,8 +111,6 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# The embedded clusters' ports and directories (see minicluster/layout.py).
-MINICLUSTER = Layout.from_env(VAR_DIR / "minicluster")
 REDIS_URL = env_str("REDIS_URL", MINICLUSTER.redis_url)
 
 # How long a cluster endpoint may take to answer a health check, in seconds.

@@ -12,13 +12,14 @@ from console.env import database_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOW = (
-    "import json; from django.conf import settings; "
+    "import json, os; from django.conf import settings; "
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, "
     "'engine': db['ENGINE'], 'db_name': str(db['NAME']), 'redis': settings.REDIS_URL, "
     "'queues': sorted(settings.RQ_QUEUES), 'tz': settings.USE_TZ, "
     "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
-    "'key': settings.SECRET_KEY}))"
+    "'key': settings.SECRET_KEY, "
+    "'umask': os.umask(0o077)}))"
 )
 
 
@@ -73,6 +74,38 @@ def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
     assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"] == (
         "redis://127.0.0.1:7390/0"
     )
+
+
+def test_var_directories_and_what_the_process_writes_are_private(tmp_path):
+    var, minicluster = tmp_path / "var", tmp_path / "elsewhere" / "minicluster"
+    loaded = load_settings(var, LOCKSTEP_MINICLUSTER_DIR=str(minicluster))
+    for path in (var, minicluster, var / "secret_key"):
+        assert path.stat().st_mode & 0o077 == 0, path
+    # What the process writes later (the database, logs, the servers it starts) too.
+    assert loaded["umask"] == 0o077
+
+
+def test_an_install_made_before_loses_its_open_modes_once(tmp_path):
+    """Before this rule, var/ was 755 and the database, logins and slapd.conf 644."""
+    outside = tmp_path / "outside"
+    outside.write_text("not ours")
+    outside.chmod(0o644)
+    var = tmp_path / "var"
+    slapd = var / "minicluster" / "site-a" / "ldap" / "slapd.conf"
+    slapd.parent.mkdir(parents=True)
+    for path in (var / "lockstep.sqlite3", var / "demo-logins.json", slapd):
+        path.write_text("secret")
+        path.chmod(0o644)
+    (var / "link").symlink_to(outside)
+    for folder in (var, var / "minicluster", slapd.parent):
+        folder.chmod(0o755)
+    load_settings(var)
+    for path in var.rglob("*"):
+        if not path.is_symlink():
+            assert path.stat().st_mode & 0o077 == 0, path
+    assert var.stat().st_mode & 0o777 == 0o700
+    assert var.joinpath("lockstep.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert outside.stat().st_mode & 0o777 == 0o644, "a symlink's target is not ours"
 
 
 def test_database_url_is_parsed_with_credentials():

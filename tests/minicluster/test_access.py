@@ -1,0 +1,52 @@
+"""Who may talk to the mini cluster's services and read the files behind them: attacks
+of another local user, against the real servers and the real files."""
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from minicluster.layout import Layout
+
+# Files
+
+
+def secret_files(layout: Layout) -> list[Path]:
+    """Files with a secret or the console's data, as the demo and the suite leave them."""
+    var = settings.VAR_DIR
+    return [
+        Path(settings.DATABASES["default"]["NAME"]), var / "secret_key",
+        layout.var_dir / "ldap-admin-password",
+        *(layout.site_dir(site) / "ldap" / "slapd.conf" for site in layout.sites),
+        *(layout.site_dir(site) / "zookeeper" / "zoo.cfg" for site in layout.sites),
+        layout.var_dir / "logs" / "redis.log", layout.var_dir / "logs" / "site-a-ldap.log",
+    ]
+
+
+@pytest.mark.django_db
+def test_files_of_the_console_and_mini_cluster_are_their_users_alone(minicluster: Layout):
+    files = secret_files(minicluster)
+    assert all(path.is_file() for path in files), [p for p in files if not p.is_file()]
+    # Spark writes its warehouse inside the WebHDFS roots through Hadoop's file system,
+    # which applies a umask of its own (022): the site's folder keeps those from others.
+    roots = [minicluster.site_root(site) for site in minicluster.sites]
+    open_to_others = [
+        f"{path} {stat.filemode(path.lstat().st_mode)}"
+        for top in {settings.VAR_DIR, minicluster.var_dir}
+        for path in (top, *top.rglob("*"))
+        if not path.is_symlink() and path.lstat().st_mode & 0o077
+        and not any(path.is_relative_to(root) for root in roots)
+    ]
+    assert open_to_others == []
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_another_local_user_cannot_read_them(minicluster: Layout):
+    for path in secret_files(minicluster):
+        read = subprocess.run(["runuser", "-u", "nobody", "--", "cat", str(path)],
+                              capture_output=True, text=True, check=False)
+        assert read.returncode != 0 and "Permission denied" in read.stderr, path
