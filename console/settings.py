@@ -111,7 +111,8 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-REDIS_URL = env_str("REDIS_URL", MINICLUSTER.redis_url)
+# Without REDIS_URL, the mini cluster's Redis with its password.
+REDIS_URL = env_str("REDIS_URL", "") or MINICLUSTER.redis_url
 
 # How long a cluster endpoint may take to answer a health check, in seconds.
 LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))

@@ -56,7 +56,12 @@ class Layout:
 
     @property
     def redis_url(self) -> str:
-        return f"redis://{HOST}:{self.redis_port}/0"
+        return f"redis://:{self.redis_password()}@{HOST}:{self.redis_port}/0"
+
+    def redis_password(self) -> str:
+        """Redis's `requirepass`: without it any local user could enqueue a job for the
+        workers, which run with the console's rights."""
+        return self._generated_secret("redis-password")
 
     def site_dir(self, site: str) -> Path:
         return self.var_dir / site

@@ -39,8 +39,10 @@ def test_defaults_are_safe_for_one_machine(tmp_path):
     assert loaded["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["db_name"] == str(tmp_path / "lockstep.sqlite3")
-    assert loaded["redis"] == "redis://127.0.0.1:6390/0"
-    assert loaded["layer"] == ["redis://127.0.0.1:6390/0"]
+    redis_password = (tmp_path / "minicluster" / "redis-password").read_text()
+    assert loaded["redis"] == f"redis://:{redis_password}@127.0.0.1:6390/0"
+    assert loaded["layer"] == [loaded["redis"]]
+    assert len(redis_password) >= 20
     assert loaded["queues"] == ["control", "primary-site", "secondary-site"]
     assert loaded["tz"] is True
 
@@ -68,18 +70,19 @@ def test_environment_overrides_every_default(tmp_path):
     assert loaded["redis"] == loaded["layer"][0] == "redis://cache.example:6379/2"
     assert loaded["key"] == "given-key"
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "minicluster" / "redis-password").exists()
 
 
 def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
-    assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"] == (
-        "redis://127.0.0.1:7390/0"
+    assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"].endswith(
+        "@127.0.0.1:7390/0"
     )
 
 
 def test_var_directories_and_what_the_process_writes_are_private(tmp_path):
     var, minicluster = tmp_path / "var", tmp_path / "elsewhere" / "minicluster"
     loaded = load_settings(var, LOCKSTEP_MINICLUSTER_DIR=str(minicluster))
-    for path in (var, minicluster, var / "secret_key"):
+    for path in (var, minicluster, var / "secret_key", minicluster / "redis-password"):
         assert path.stat().st_mode & 0o077 == 0, path
     # What the process writes later (the database, logs, the servers it starts) too.
     assert loaded["umask"] == 0o077

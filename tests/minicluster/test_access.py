@@ -7,9 +7,50 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
+from rq import Queue, SimpleWorker
 
-from minicluster.layout import Layout
+from minicluster import processes
+from minicluster.layout import HOST, Layout
+
+
+def job_result(word: str) -> str:
+    """What the worker runs: imported by name, as every RQ job is."""
+    return word.upper()
+
+
+# Redis
+
+
+def test_redis_refuses_a_client_without_the_password(minicluster: Layout):
+    def send(*command: str) -> bytes:
+        return processes.exchange(HOST, minicluster.redis_port, " ".join(command).encode()
+                                  + b"\r\n")
+
+    assert send("PING").startswith(b"-NOAUTH Authentication required")
+    # What a local user would do to have a worker run code of theirs: push a job id.
+    assert send("RPUSH", "rq:queue:control", "forged-job").startswith(b"-NOAUTH")
+    console = redis.Redis.from_url(settings.REDIS_URL)
+    assert b"forged-job" not in console.lrange("rq:queue:control", 0, -1)
+
+
+def test_rq_with_the_configured_url_enqueues_and_a_worker_runs_the_job(minicluster: Layout):
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    queue = Queue("access-check", connection=connection)
+    job = queue.enqueue(job_result, "ran")
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    assert job.return_value() == "RAN"
+
+
+def test_redis_administration_is_disabled_even_with_the_password(minicluster: Layout):
+    console = redis.Redis.from_url(settings.REDIS_URL)
+    # CONFIG SET dir + SAVE is how a Redis client writes files as the server's user.
+    for command in (("CONFIG", "GET", "dir"), ("SAVE",), ("MODULE", "LIST"),
+                    ("DEBUG", "SLEEP", "0")):
+        with pytest.raises(redis.ResponseError, match="unknown command"):
+            console.execute_command(*command)
+
 
 # Files
 
@@ -19,7 +60,8 @@ def secret_files(layout: Layout) -> list[Path]:
     var = settings.VAR_DIR
     return [
         Path(settings.DATABASES["default"]["NAME"]), var / "secret_key",
-        layout.var_dir / "ldap-admin-password",
+        layout.var_dir / "redis-password",
+        layout.var_dir / "redis.conf", layout.var_dir / "ldap-admin-password",
         *(layout.site_dir(site) / "ldap" / "slapd.conf" for site in layout.sites),
         *(layout.site_dir(site) / "zookeeper" / "zoo.cfg" for site in layout.sites),
         layout.var_dir / "logs" / "redis.log", layout.var_dir / "logs" / "site-a-ldap.log",
