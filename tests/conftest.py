@@ -61,7 +61,7 @@ def cluster_fields(layout: Layout, site: str) -> dict:
 
 def _clear_identities(layout: Layout) -> None:
     for site in SITES:
-        with ZooKeeper(layout.zookeeper_hosts(site)) as zookeeper:
+        with ZooKeeper(layout.zookeeper_hosts(site), auth=settings.ZOOKEEPER_AUTH) as zookeeper:
             clear_identity(zookeeper)
 
 

@@ -18,7 +18,7 @@ SHOW = (
     "'engine': db['ENGINE'], 'db_name': str(db['NAME']), 'redis': settings.REDIS_URL, "
     "'queues': sorted(settings.RQ_QUEUES), 'tz': settings.USE_TZ, "
     "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
-    "'key': settings.SECRET_KEY, "
+    "'key': settings.SECRET_KEY, 'zookeeper': settings.ZOOKEEPER_AUTH, "
     "'umask': os.umask(0o077)}))"
 )
 
@@ -26,7 +26,7 @@ SHOW = (
 def load_settings(tmp_path: Path, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
-                          "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
+                          "ZOOKEEPER_AUTH", "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
     clean.update(DJANGO_SETTINGS_MODULE="console.settings", LOCKSTEP_VAR=str(tmp_path), **env)
     result = subprocess.run([sys.executable, "-c", SHOW], cwd=ROOT, env=clean,
                             capture_output=True, text=True, check=True)
@@ -42,7 +42,9 @@ def test_defaults_are_safe_for_one_machine(tmp_path):
     redis_password = (tmp_path / "minicluster" / "redis-password").read_text()
     assert loaded["redis"] == f"redis://:{redis_password}@127.0.0.1:6390/0"
     assert loaded["layer"] == [loaded["redis"]]
-    assert len(redis_password) >= 20
+    zookeeper_password = (tmp_path / "zookeeper-password").read_text()
+    assert loaded["zookeeper"] == f"lockstep:{zookeeper_password}"
+    assert len(redis_password) >= 20 and len(zookeeper_password) >= 20
     assert loaded["queues"] == ["control", "primary-site", "secondary-site"]
     assert loaded["tz"] is True
 
@@ -62,6 +64,7 @@ def test_environment_overrides_every_default(tmp_path):
         DATABASE_URL="postgres://lock:s%40cret@db.example:5433/lockstep",
         REDIS_URL="redis://cache.example:6379/2",
         SECRET_KEY="given-key",
+        ZOOKEEPER_AUTH="console:given-password",
     )
     assert loaded["debug"] is True
     assert loaded["hosts"] == ["console.example", "10.0.0.5"]
@@ -69,7 +72,9 @@ def test_environment_overrides_every_default(tmp_path):
     assert loaded["db_name"] == "lockstep"
     assert loaded["redis"] == loaded["layer"][0] == "redis://cache.example:6379/2"
     assert loaded["key"] == "given-key"
+    assert loaded["zookeeper"] == "console:given-password"
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "zookeeper-password").exists()
     assert not (tmp_path / "minicluster" / "redis-password").exists()
 
 
@@ -82,7 +87,8 @@ def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
 def test_var_directories_and_what_the_process_writes_are_private(tmp_path):
     var, minicluster = tmp_path / "var", tmp_path / "elsewhere" / "minicluster"
     loaded = load_settings(var, LOCKSTEP_MINICLUSTER_DIR=str(minicluster))
-    for path in (var, minicluster, var / "secret_key", minicluster / "redis-password"):
+    for path in (var, minicluster, var / "secret_key", var / "zookeeper-password",
+                 minicluster / "redis-password"):
         assert path.stat().st_mode & 0o077 == 0, path
     # What the process writes later (the database, logs, the servers it starts) too.
     assert loaded["umask"] == 0o077

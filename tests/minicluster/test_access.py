@@ -9,10 +9,18 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
+from kazoo.security import OPEN_ACL_UNSAFE
 from rq import Queue, SimpleWorker
 
+from adapters.zookeeper import ROOT, ZooKeeper, console_acl
+from console.pairing import pair
+from failover.identity import IDENTITY_NODE, read_identity
 from minicluster import processes
 from minicluster.layout import HOST, Layout
+
+IDENTITY = f"{ROOT}/{IDENTITY_NODE}"
 
 
 def job_result(word: str) -> str:
@@ -52,6 +60,57 @@ def test_redis_administration_is_disabled_even_with_the_password(minicluster: La
             console.execute_command(*command)
 
 
+# ZooKeeper
+
+
+def anonymous(layout: Layout, site: str) -> KazooClient:
+    client = KazooClient(hosts=layout.zookeeper_hosts(site))
+    client.start(timeout=10)
+    return client
+
+
+def test_anyone_reads_identities_but_only_the_console_changes_them(pairing, minicluster):
+    client = anonymous(minicluster, "site-a")
+    try:
+        assert b'"role": "primary"' in client.get(IDENTITY)[0]
+        attacks = {
+            "set": lambda: client.set(IDENTITY, b'{"role": "secondary"}'),
+            "delete": lambda: client.delete(IDENTITY),
+            "create": lambda: client.create(f"{ROOT}/forged", b"{}"),
+            "set ACL": lambda: client.set_acls(IDENTITY, OPEN_ACL_UNSAFE),
+            "set ACL of the root": lambda: client.set_acls(ROOT, OPEN_ACL_UNSAFE),
+        }
+        for name, attack in attacks.items():
+            with pytest.raises(NoAuthError):
+                attack()
+                pytest.fail(f"an anonymous {name} succeeded")
+    finally:
+        client.stop()
+    with ZooKeeper(minicluster.zookeeper_hosts("site-a")) as reader:
+        assert read_identity(reader).peer == "site-b"
+
+
+def test_nodes_left_open_before_are_protected_when_the_console_writes(clusters, minicluster):
+    hosts = minicluster.zookeeper_hosts("site-a")
+    with ZooKeeper(hosts, auth=settings.ZOOKEEPER_AUTH) as console:
+        console.client.ensure_path(ROOT)
+        console.client.set_acls(ROOT, OPEN_ACL_UNSAFE)
+    client = anonymous(minicluster, "site-a")
+    try:
+        # An install made before ACLs, or a local user who came first.
+        client.create(IDENTITY, b'{"role": "primary", "forged": true}')
+        pair(clusters["site-a"], clusters["site-b"], by="ada")
+        with ZooKeeper(hosts, auth=settings.ZOOKEEPER_AUTH) as console:
+            for path in (ROOT, IDENTITY):
+                assert set(console.client.get_acls(path)[0]) == set(
+                    console_acl(settings.ZOOKEEPER_AUTH))
+        assert b"forged" not in client.get(IDENTITY)[0]
+        with pytest.raises(NoAuthError):
+            client.set(IDENTITY, b"{}")
+    finally:
+        client.stop()
+
+
 # Files
 
 
@@ -60,7 +119,7 @@ def secret_files(layout: Layout) -> list[Path]:
     var = settings.VAR_DIR
     return [
         Path(settings.DATABASES["default"]["NAME"]), var / "secret_key",
-        layout.var_dir / "redis-password",
+        var / "zookeeper-password", layout.var_dir / "redis-password",
         layout.var_dir / "redis.conf", layout.var_dir / "ldap-admin-password",
         *(layout.site_dir(site) / "ldap" / "slapd.conf" for site in layout.sites),
         *(layout.site_dir(site) / "zookeeper" / "zoo.cfg" for site in layout.sites),
