@@ -170,6 +170,20 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
     )
 
 
+# Anyone may read the root DSE and the schema (the health probe asks for the naming
+# contexts anonymously) and nothing else: the directory's users, groups and tenants are
+# for bound users. The administrator (rootdn) is above these rules; a password is
+# only ever compared, by a bind, and changed by its own user.
+LDAP_GLOBAL_ACCESS = (
+    'access to dn.base="" by * read\n'
+    'access to dn.base="cn=Subschema" by * read\n'
+)
+LDAP_DIRECTORY_ACCESS = (
+    "access to attrs=userPassword by self write by anonymous auth by * none\n"
+    "access to * by users read by * none\n"
+)
+
+
 def ldap_service(layout: Layout, site: str) -> Service:
     """Debian's slapd with one MDB database for the site's users, groups and tenants."""
     port = layout.sites[site].ldap
@@ -184,10 +198,10 @@ def ldap_service(layout: Layout, site: str) -> Service:
                           for name in ("core", "cosine", "inetorgperson", "nis"))
         config.write_text(
             f"{schemas}pidfile {ldap_dir / 'slapd.pid'}\nargsfile {ldap_dir / 'slapd.args'}\n"
-            "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            f"modulepath /usr/lib/ldap\nmoduleload back_mdb\n{LDAP_GLOBAL_ACCESS}"
             f"database mdb\nmaxsize 104857600\nsuffix \"{suffix}\"\n"
             f"rootdn \"{layout.ldap_admin_dn(site)}\"\nrootpw {layout.ldap_password()}\n"
-            f"directory {ldap_dir / 'data'}\n"
+            f"directory {ldap_dir / 'data'}\n{LDAP_DIRECTORY_ACCESS}"
         )
 
     def seed() -> None:

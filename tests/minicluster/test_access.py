@@ -12,9 +12,12 @@ from django.conf import settings
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 from kazoo.security import OPEN_ACL_UNSAFE
+from ldap3 import SUBTREE, Connection, Server
 from rq import Queue, SimpleWorker
 
+from adapters.ldap import Ldap
 from adapters.zookeeper import ROOT, ZooKeeper, console_acl
+from console.clusters import check_endpoints
 from console.pairing import pair
 from failover.identity import IDENTITY_NODE, read_identity
 from minicluster import processes
@@ -109,6 +112,32 @@ def test_nodes_left_open_before_are_protected_when_the_console_writes(clusters, 
             client.set(IDENTITY, b"{}")
     finally:
         client.stop()
+
+
+# LDAP
+
+
+def search(layout: Layout, site: str, bind_dn: str | None, password: str | None) -> list[str]:
+    connection = Connection(Server(layout.ldap_url(site)), bind_dn, password, auto_bind=True)
+    try:
+        connection.search(layout.ldap_suffix(site), "(objectClass=*)", SUBTREE)
+        return [entry.entry_dn for entry in connection.entries]
+    finally:
+        connection.unbind()
+
+
+def test_anonymous_may_not_read_the_directory(minicluster: Layout):
+    assert search(minicluster, "site-a", None, None) == []
+    admin = search(minicluster, "site-a", minicluster.ldap_admin_dn("site-a"),
+                   minicluster.ldap_password())
+    assert "ou=people,dc=site-a,dc=lockstep" in admin
+
+
+def test_the_health_probe_still_reads_the_root_dse_anonymously(clusters, minicluster):
+    assert Ldap(minicluster.ldap_url("site-a")).ping() == ["dc=site-a,dc=lockstep"]
+    ldap = next(check for check in check_endpoints(clusters["site-a"])
+                if check.endpoint == "LDAP")
+    assert ldap.ok, ldap.detail
 
 
 # Files
