@@ -178,5 +178,5 @@ def test_files_of_the_console_and_mini_cluster_are_their_users_alone(minicluster
 def test_another_local_user_cannot_read_them(minicluster: Layout):
     for path in secret_files(minicluster):
         read = subprocess.run(["runuser", "-u", "nobody", "--", "cat", str(path)],
-                              capture_output=True, text=True, check=False)
-        assert read.returncode != 0 and "Permission denied" in read.stderr, path
+                              capture_output=True, check=False)
+        assert read.returncode != 0 and b"Permission denied" in read.stderr, path
