@@ -19,6 +19,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.security import ACL, make_acl, make_digest_acl
 
 ROOT = "/lockstep"
+CLOCK = f"{ROOT}/clock"
 
 
 class ZooKeeperError(Exception):
@@ -133,11 +134,16 @@ class ZooKeeper:
         """
         before = time.time()
         try:
-            path = self.client.create(f"{ROOT}/clock/probe-", ephemeral=True, sequence=True,
+            path = self.client.create(f"{CLOCK}/probe-", ephemeral=True, sequence=True,
                                       makepath=True)
             after = time.time()
             _, stat = self.client.get(path)
             self.client.delete(path)
+            # Left open, the folder could be locked against the console by anyone,
+            # and every pairing refused for want of a clock reading.
+            self._protect(ROOT, CLOCK)
+        except NoAuthError as error:
+            raise self._not_ours("clock") from error
         except KazooException as error:
             raise ZooKeeperError(f"clock probe on {self.hosts} failed: {error}") from error
         midpoint = (before + after) / 2

@@ -16,7 +16,7 @@ from ldap3 import SUBTREE, Connection, Server
 from rq import Queue, SimpleWorker
 
 from adapters.ldap import Ldap
-from adapters.zookeeper import ROOT, ZooKeeper, console_acl
+from adapters.zookeeper import CLOCK, ROOT, ZooKeeper, console_acl
 from console.clusters import check_endpoints
 from console.pairing import pair
 from failover.identity import IDENTITY_NODE, read_identity
@@ -96,15 +96,16 @@ def test_anyone_reads_identities_but_only_the_console_changes_them(pairing, mini
 def test_nodes_left_open_before_are_protected_when_the_console_writes(clusters, minicluster):
     hosts = minicluster.zookeeper_hosts("site-a")
     with ZooKeeper(hosts, auth=settings.ZOOKEEPER_AUTH) as console:
-        console.client.ensure_path(ROOT)
-        console.client.set_acls(ROOT, OPEN_ACL_UNSAFE)
+        for path in (ROOT, CLOCK):
+            console.client.ensure_path(path)
+            console.client.set_acls(path, OPEN_ACL_UNSAFE)
     client = anonymous(minicluster, "site-a")
     try:
         # An install made before ACLs, or a local user who came first.
         client.create(IDENTITY, b'{"role": "primary", "forged": true}')
         pair(clusters["site-a"], clusters["site-b"], by="ada")
         with ZooKeeper(hosts, auth=settings.ZOOKEEPER_AUTH) as console:
-            for path in (ROOT, IDENTITY):
+            for path in (ROOT, IDENTITY, CLOCK):
                 assert set(console.client.get_acls(path)[0]) == set(
                     console_acl(settings.ZOOKEEPER_AUTH))
         assert b"forged" not in client.get(IDENTITY)[0]
