@@ -5,7 +5,9 @@ import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from minicluster.layout import generated_secret
+from django.core.exceptions import ImproperlyConfigured
+
+from minicluster.layout import CONSOLE_USER, generated_secret
 
 
 def env_str(name: str, default: str) -> str:
@@ -73,3 +75,18 @@ def secret_key(var_dir: Path) -> str:
     if given:
         return given
     return generated_secret(var_dir / "secret_key", length=50)
+
+
+def zookeeper_auth(var_dir: Path) -> str:
+    """The console's ZooKeeper digest credential: ZOOKEEPER_AUTH ("user:password") from
+    the environment, else the console's user with a password generated once into the var
+    directory. Digest credentials need nothing configured on a server, so one serves the
+    mini cluster and every registered cluster alike."""
+    given = os.environ.get("ZOOKEEPER_AUTH")
+    if not given:
+        return f"{CONSOLE_USER}:{generated_secret(var_dir / 'zookeeper-password')}"
+    user, _, password = given.partition(":")
+    if not (user and password):
+        raise ImproperlyConfigured("ZOOKEEPER_AUTH must be user:password (a ZooKeeper "
+                                   "digest credential), with neither part empty")
+    return given

@@ -9,8 +9,9 @@ from console.env import (
     env_str,
     keep_private,
     secret_key,
+    zookeeper_auth,
 )
-from minicluster.layout import CONSOLE_USER, Layout, generated_secret
+from minicluster.layout import Layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LOCKSTEP_VAR", str(BASE_DIR / "var")))
@@ -113,11 +114,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Without REDIS_URL, the mini cluster's Redis with its password.
 REDIS_URL = env_str("REDIS_URL", "") or MINICLUSTER.redis_url
-# The console's ZooKeeper digest credential, "user:password": what the console writes in a
-# cluster's ZooKeeper (identities) only it may change; anyone may read.
-ZOOKEEPER_AUTH = env_str("ZOOKEEPER_AUTH", "") or (
-    f"{CONSOLE_USER}:{generated_secret(VAR_DIR / 'zookeeper-password')}"
-)
+# What the console writes in a cluster's ZooKeeper (identities) only this credential may
+# change; anyone may read.
+ZOOKEEPER_AUTH = zookeeper_auth(VAR_DIR)
 
 # How long a cluster endpoint may take to answer a health check, in seconds.
 LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))

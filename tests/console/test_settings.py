@@ -78,6 +78,12 @@ def test_environment_overrides_every_default(tmp_path):
     assert not (tmp_path / "minicluster" / "redis-password").exists()
 
 
+def test_a_zookeeper_credential_without_a_password_is_refused_at_start(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        load_settings(tmp_path, ZOOKEEPER_AUTH="lockstep")
+    assert "ZOOKEEPER_AUTH must be user:password" in refused.value.stderr
+
+
 def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
     assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"].endswith(
         "@127.0.0.1:7390/0"
