@@ -2,6 +2,11 @@
 
 The failover monitor keeps long-lived watches of its own; this class serves the
 console's request/response work (identity records, liveness, clock probes).
+
+The console holds a digest credential ("user:password"): what it writes under ROOT
+only that credential may change, and anyone may read, so that applications and the
+failover client read identities anonymously while no other local user can forge one.
+Digest credentials need nothing configured on the server: the node's ACL names them.
 """
 
 import json
@@ -9,25 +14,39 @@ import time
 from types import TracebackType
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import KazooException, NoNodeError
+from kazoo.exceptions import KazooException, NoAuthError, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.security import ACL, make_acl, make_digest_acl
 
 ROOT = "/lockstep"
+CLOCK = f"{ROOT}/clock"
 
 
 class ZooKeeperError(Exception):
     """A ZooKeeper that does not answer or refuses a request; the message says which."""
 
 
+def console_acl(auth: str) -> list[ACL]:
+    """Everything for the holder of `auth` ("user:password"), reading for anyone."""
+    user, _, password = auth.partition(":")
+    return [make_digest_acl(user, password, all=True), make_acl("world", "anyone", read=True)]
+
+
 class ZooKeeper:
-    def __init__(self, hosts: str, timeout: float = 3.0) -> None:
+    def __init__(self, hosts: str, timeout: float = 3.0, auth: str | None = None) -> None:
+        """`auth` is the console's digest credential; without it the session may only
+        read what the console wrote."""
         self.hosts = hosts
         self.timeout = timeout
+        self.auth = auth
+        self._acl = console_acl(auth) if auth else None
         self._client: KazooClient | None = None
 
     def __enter__(self) -> "ZooKeeper":
         client = KazooClient(hosts=self.hosts, timeout=self.timeout,
-                             connection_retry={"max_tries": 1, "delay": 0.1})
+                             connection_retry={"max_tries": 1, "delay": 0.1},
+                             auth_data=[("digest", self.auth)] if self.auth else None,
+                             default_acl=self._acl)
         try:
             client.start(timeout=self.timeout)
         except (KazooTimeoutError, KazooException, OSError) as error:
@@ -70,6 +89,9 @@ class ZooKeeper:
                 self.client.set(full, data)
             else:
                 self.client.create(full, data, makepath=True)
+            self._protect(ROOT, full)
+        except NoAuthError as error:
+            raise self._not_ours(path) from error
         except KazooException as error:
             raise ZooKeeperError(f"writing {path} to {self.hosts} failed: {error}") from error
 
@@ -78,8 +100,31 @@ class ZooKeeper:
             self.client.delete(f"{ROOT}/{path}")
         except NoNodeError:
             pass
+        except NoAuthError as error:
+            raise self._not_ours(path) from error
         except KazooException as error:
             raise ZooKeeperError(f"deleting {path} on {self.hosts} failed: {error}") from error
+
+    def _protect(self, *paths: str) -> None:
+        """Give nodes made before the console had a credential (or by another hand that
+        left them open) the console's ACL: creating or deleting a child needs the
+        parent's permission, so ROOT is protected too."""
+        if self._acl is None:
+            return
+        for path in paths:
+            acl, _ = self.client.get_acls(path)
+            if set(acl) != set(self._acl):
+                self.client.set_acls(path, self._acl)
+
+    def _not_ours(self, path: str) -> ZooKeeperError:
+        if self.auth is None:
+            return ZooKeeperError(f"ZooKeeper at {self.hosts} lets only the console change "
+                                  f"{ROOT}/{path}")
+        return ZooKeeperError(
+            f"ZooKeeper at {self.hosts} refuses the console's credential for {ROOT}/{path}: "
+            f"the node was made with another credential; ZooKeeper's administrator must "
+            f"remove {ROOT} or give the console's digest all rights on it"
+        )
 
     def clock_offset(self) -> tuple[float, float]:
         """(server clock minus local clock, uncertainty), both in seconds.
@@ -89,11 +134,16 @@ class ZooKeeper:
         """
         before = time.time()
         try:
-            path = self.client.create(f"{ROOT}/clock/probe-", ephemeral=True, sequence=True,
+            path = self.client.create(f"{CLOCK}/probe-", ephemeral=True, sequence=True,
                                       makepath=True)
             after = time.time()
             _, stat = self.client.get(path)
             self.client.delete(path)
+            # Left open, the folder could be locked against the console by anyone,
+            # and every pairing refused for want of a clock reading.
+            self._protect(ROOT, CLOCK)
+        except NoAuthError as error:
+            raise self._not_ours("clock") from error
         except KazooException as error:
             raise ZooKeeperError(f"clock probe on {self.hosts} failed: {error}") from error
         midpoint = (before + after) / 2

@@ -73,7 +73,8 @@ def hiveserver2_of(cluster: Cluster) -> HiveServer2:
 
 
 def zookeeper_of(cluster: Cluster) -> ZooKeeper:
-    return ZooKeeper(cluster.zookeeper_hosts, timeout=settings.LOCKSTEP_ENDPOINT_TIMEOUT)
+    return ZooKeeper(cluster.zookeeper_hosts, timeout=settings.LOCKSTEP_ENDPOINT_TIMEOUT,
+                     auth=settings.ZOOKEEPER_AUTH)
 
 
 def _timed(endpoint: str, probe: Callable[[], str]) -> EndpointCheck:

@@ -1,9 +1,13 @@
 """Reading settings from the environment, with defaults safe for one machine."""
 
 import os
-import secrets
+import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from minicluster.layout import CONSOLE_USER, generated_secret
 
 
 def env_str(name: str, default: str) -> str:
@@ -39,20 +43,50 @@ def database_from_url(url: str) -> dict:
     }
 
 
+def keep_private(*directories: Path) -> None:
+    """Make everything this process writes, and the servers it starts, its user's alone.
+
+    The var directories hold the database (with live session keys), the secret key, the
+    demo's logins and every mini-cluster password: umask 077 covers each file and folder
+    created from now on, and each directory is made 0700. An install made before this
+    rule still has a directory open to others: its files lose their group and other bits,
+    once, and the directory last, so that an interrupted run is finished next time.
+    """
+    os.umask(0o077)
+    for directory in directories:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if directory.stat().st_mode & 0o077:
+            for parent, folders, files in os.walk(directory):
+                for name in (*folders, *files):
+                    _make_private(Path(parent, name))
+            _make_private(directory)
+
+
+def _make_private(path: Path) -> None:
+    mode = path.lstat().st_mode
+    # A symbolic link has no mode of its own; chmod would change what it points to.
+    if not stat.S_ISLNK(mode) and mode & 0o077:
+        path.chmod(stat.S_IMODE(mode) & 0o700)
+
+
 def secret_key(var_dir: Path) -> str:
     """SECRET_KEY from the environment, else one generated once into the var directory."""
     given = os.environ.get("SECRET_KEY")
     if given:
         return given
-    path = var_dir / "secret_key"
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not write two different keys.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    return generated_secret(var_dir / "secret_key", length=50)
+
+
+def zookeeper_auth(var_dir: Path) -> str:
+    """The console's ZooKeeper digest credential: ZOOKEEPER_AUTH ("user:password") from
+    the environment, else the console's user with a password generated once into the var
+    directory. Digest credentials need nothing configured on a server, so one serves the
+    mini cluster and every registered cluster alike."""
+    given = os.environ.get("ZOOKEEPER_AUTH")
+    if not given:
+        return f"{CONSOLE_USER}:{generated_secret(var_dir / 'zookeeper-password')}"
+    user, _, password = given.partition(":")
+    if not (user and password):
+        raise ImproperlyConfigured("ZOOKEEPER_AUTH must be user:password (a ZooKeeper "
+                                   "digest credential), with neither part empty")
+    return given

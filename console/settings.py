@@ -3,11 +3,23 @@
 from datetime import timedelta
 from pathlib import Path
 
-from console.env import database_from_url, env_bool, env_list, env_str, secret_key
+from console.env import (
+    database_from_url,
+    env_bool,
+    env_list,
+    env_str,
+    keep_private,
+    secret_key,
+    zookeeper_auth,
+)
 from minicluster.layout import Layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LOCKSTEP_VAR", str(BASE_DIR / "var")))
+# The embedded clusters' ports and directories (see minicluster/layout.py).
+MINICLUSTER = Layout.from_env(VAR_DIR / "minicluster")
+# Every process of the console (and every server it starts) reads settings first.
+keep_private(VAR_DIR, MINICLUSTER.var_dir)
 
 SECRET_KEY = secret_key(VAR_DIR)
 DEBUG = env_bool("DEBUG")
@@ -127,9 +139,11 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# The embedded clusters' ports and directories (see minicluster/layout.py).
-MINICLUSTER = Layout.from_env(VAR_DIR / "minicluster")
-REDIS_URL = env_str("REDIS_URL", MINICLUSTER.redis_url)
+# Without REDIS_URL, the mini cluster's Redis with its password.
+REDIS_URL = env_str("REDIS_URL", "") or MINICLUSTER.redis_url
+# What the console writes in a cluster's ZooKeeper (identities) only this credential may
+# change; anyone may read.
+ZOOKEEPER_AUTH = zookeeper_auth(VAR_DIR)
 
 # How long a cluster endpoint may take to answer a health check, in seconds.
 LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))

@@ -6,7 +6,6 @@ by LOCKSTEP_PORT_OFFSET, which the test suite uses to run beside a live demo.
 
 import os
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,6 @@ HOST = "127.0.0.1"
 CONSOLE_USER = "lockstep"
 # Every site's snapshottable directory; the Hive warehouse lives at SNAPSHOT_ROOT/warehouse.
 SNAPSHOT_ROOT = "/data"
-_PASSWORD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,12 @@ class Layout:
 
     @property
     def redis_url(self) -> str:
-        return f"redis://{HOST}:{self.redis_port}/0"
+        return f"redis://:{self.redis_password()}@{HOST}:{self.redis_port}/0"
+
+    def redis_password(self) -> str:
+        """Redis's `requirepass`: without it any local user could enqueue a job for the
+        workers, which run with the console's rights."""
+        return self._generated_secret("redis-password")
 
     def site_dir(self, site: str) -> Path:
         return self.var_dir / site
@@ -84,14 +87,28 @@ class Layout:
 
     def ldap_password(self) -> str:
         """The LDAP administrators' password, generated once per mini cluster."""
-        path = self.var_dir / "ldap-admin-password"
-        # Both sites' slapd are prepared at once, on two threads: without the lock each
-        # could write a password of its own, and one site's seeding failed to bind.
-        with _PASSWORD_LOCK:
-            if not path.exists():
-                self.var_dir.mkdir(parents=True, exist_ok=True)
-                fresh = path.with_name(f"{path.name}.new")
-                fresh.write_text(secrets.token_urlsafe(16))
-                fresh.chmod(0o600)
-                os.replace(fresh, path)
-        return path.read_text().strip()
+        return self._generated_secret("ldap-admin-password")
+
+    def _generated_secret(self, name: str) -> str:
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return generated_secret(self.var_dir / name)
+
+
+def generated_secret(path: Path, length: int = 16) -> str:
+    """The secret in `path`, generated there once (mode 600), however many threads and
+    processes ask at once: both sites' slapd are prepared on two threads, and daphne and
+    the workers start together. The secret is written in full to a file of its own and
+    linked into place, which fails if another won the race; then everyone reads the
+    winner's."""
+    if not path.exists():
+        fresh = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(length))
+        try:
+            os.link(fresh, path)
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    return path.read_text().strip()

@@ -57,20 +57,43 @@ def _log_file(layout: Layout, service: Service) -> Path:
     return layout.var_dir / "logs" / f"{service.name.replace('/', '-')}.log"
 
 
+# Administrative commands nobody of ours sends: renamed to nothing, so that even a
+# client holding the password cannot reconfigure the server (CONFIG SET dir plus SAVE
+# writes files as root), load a module or replicate the data away.
+REDIS_DISABLED_COMMANDS = (
+    "CONFIG", "DEBUG", "MODULE", "SAVE", "BGSAVE", "BGREWRITEAOF", "SHUTDOWN",
+    "REPLICAOF", "SLAVEOF", "MIGRATE", "SYNC", "PSYNC", "FAILOVER", "ACL",
+)
+
+
 def redis_service(layout: Layout) -> Service:
     port = layout.redis_port
+    # The password goes into a file only we can read: on the command line any local
+    # user would see it in /proc.
+    config = layout.var_dir / "redis.conf"
+
+    def prepare() -> None:
+        renames = "".join(f'rename-command {name} ""\n' for name in REDIS_DISABLED_COMMANDS)
+        config.write_text(f"requirepass {layout.redis_password()}\n{renames}")
+
     return Service(
         name="redis",
         port=port,
         command=[
-            shutil.which("redis-server") or "/usr/bin/redis-server",
+            shutil.which("redis-server") or "/usr/bin/redis-server", str(config),
             "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
         ],
         cwd=layout.var_dir,
-        probe=lambda: processes.exchange(HOST, port, b"PING\r\n").startswith(b"+PONG"),
+        probe=lambda: _redis_answers(layout),
         ready_timeout=10,
         marker=f":{port}",
+        prepare=prepare,
     )
+
+
+def _redis_answers(layout: Layout) -> bool:
+    request = f"AUTH {layout.redis_password()}\r\nPING\r\n".encode()
+    return b"+PONG" in processes.exchange(HOST, layout.redis_port, request)
 
 
 def zookeeper_service(layout: Layout, site: str) -> Service:
@@ -147,6 +170,20 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
     )
 
 
+# Anyone may read the root DSE and the schema (the health probe asks for the naming
+# contexts anonymously) and nothing else: the directory's users, groups and tenants are
+# for bound users. The administrator (rootdn) is above these rules; a password is
+# only ever compared, by a bind, and changed by its own user.
+LDAP_GLOBAL_ACCESS = (
+    'access to dn.base="" by * read\n'
+    'access to dn.base="cn=Subschema" by * read\n'
+)
+LDAP_DIRECTORY_ACCESS = (
+    "access to attrs=userPassword by self write by anonymous auth by * none\n"
+    "access to * by users read by * none\n"
+)
+
+
 def ldap_service(layout: Layout, site: str) -> Service:
     """Debian's slapd with one MDB database for the site's users, groups and tenants."""
     port = layout.sites[site].ldap
@@ -161,10 +198,10 @@ def ldap_service(layout: Layout, site: str) -> Service:
                           for name in ("core", "cosine", "inetorgperson", "nis"))
         config.write_text(
             f"{schemas}pidfile {ldap_dir / 'slapd.pid'}\nargsfile {ldap_dir / 'slapd.args'}\n"
-            "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            f"modulepath /usr/lib/ldap\nmoduleload back_mdb\n{LDAP_GLOBAL_ACCESS}"
             f"database mdb\nmaxsize 104857600\nsuffix \"{suffix}\"\n"
             f"rootdn \"{layout.ldap_admin_dn(site)}\"\nrootpw {layout.ldap_password()}\n"
-            f"directory {ldap_dir / 'data'}\n"
+            f"directory {ldap_dir / 'data'}\n{LDAP_DIRECTORY_ACCESS}"
         )
 
     def seed() -> None:

@@ -27,7 +27,11 @@ def minicluster() -> Iterator[Layout]:
     """Every service of both sites on the test ports, started from empty directories."""
     layout: Layout = settings.MINICLUSTER
     services.down(layout)
-    shutil.rmtree(layout.var_dir, ignore_errors=True)
+    # The files at the top are the mini cluster's passwords, which settings read already
+    # (REDIS_URL): they stay, every folder of data goes.
+    for folder in layout.var_dir.iterdir():
+        if folder.is_dir():
+            shutil.rmtree(folder)
     services.up(layout)
     yield layout
     services.down(layout)
@@ -57,7 +61,7 @@ def cluster_fields(layout: Layout, site: str) -> dict:
 
 def _clear_identities(layout: Layout) -> None:
     for site in SITES:
-        with ZooKeeper(layout.zookeeper_hosts(site)) as zookeeper:
+        with ZooKeeper(layout.zookeeper_hosts(site), auth=settings.ZOOKEEPER_AUTH) as zookeeper:
             clear_identity(zookeeper)
 
 

@@ -12,20 +12,21 @@ from console.env import database_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOW = (
-    "import json; from django.conf import settings; "
+    "import json, os; from django.conf import settings; "
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, "
     "'engine': db['ENGINE'], 'db_name': str(db['NAME']), 'redis': settings.REDIS_URL, "
     "'queues': sorted(settings.RQ_QUEUES), 'tz': settings.USE_TZ, "
     "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
-    "'key': settings.SECRET_KEY}))"
+    "'key': settings.SECRET_KEY, 'zookeeper': settings.ZOOKEEPER_AUTH, "
+    "'umask': os.umask(0o077)}))"
 )
 
 
 def load_settings(tmp_path: Path, show: str = SHOW, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
-                          "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
+                          "ZOOKEEPER_AUTH", "LOCKSTEP_PORT_OFFSET", "LOCKSTEP_MINICLUSTER_DIR"}}
     clean.update(DJANGO_SETTINGS_MODULE="console.settings", LOCKSTEP_VAR=str(tmp_path), **env)
     result = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=clean,
                             capture_output=True, text=True, check=True)
@@ -38,8 +39,12 @@ def test_defaults_are_safe_for_one_machine(tmp_path):
     assert loaded["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["db_name"] == str(tmp_path / "lockstep.sqlite3")
-    assert loaded["redis"] == "redis://127.0.0.1:6390/0"
-    assert loaded["layer"] == ["redis://127.0.0.1:6390/0"]
+    redis_password = (tmp_path / "minicluster" / "redis-password").read_text()
+    assert loaded["redis"] == f"redis://:{redis_password}@127.0.0.1:6390/0"
+    assert loaded["layer"] == [loaded["redis"]]
+    zookeeper_password = (tmp_path / "zookeeper-password").read_text()
+    assert loaded["zookeeper"] == f"lockstep:{zookeeper_password}"
+    assert len(redis_password) >= 20 and len(zookeeper_password) >= 20
     assert loaded["queues"] == ["control", "primary-site", "secondary-site"]
     assert loaded["tz"] is True
 
@@ -59,6 +64,7 @@ def test_environment_overrides_every_default(tmp_path):
         DATABASE_URL="postgres://lock:s%40cret@db.example:5433/lockstep",
         REDIS_URL="redis://cache.example:6379/2",
         SECRET_KEY="given-key",
+        ZOOKEEPER_AUTH="console:given-password",
     )
     assert loaded["debug"] is True
     assert loaded["hosts"] == ["console.example", "10.0.0.5"]
@@ -66,7 +72,16 @@ def test_environment_overrides_every_default(tmp_path):
     assert loaded["db_name"] == "lockstep"
     assert loaded["redis"] == loaded["layer"][0] == "redis://cache.example:6379/2"
     assert loaded["key"] == "given-key"
+    assert loaded["zookeeper"] == "console:given-password"
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "zookeeper-password").exists()
+    assert not (tmp_path / "minicluster" / "redis-password").exists()
+
+
+def test_a_zookeeper_credential_without_a_password_is_refused_at_start(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        load_settings(tmp_path, ZOOKEEPER_AUTH="lockstep")
+    assert "ZOOKEEPER_AUTH must be user:password" in refused.value.stderr
 
 
 SHOW_LOCKOUT = (
@@ -84,9 +99,42 @@ def test_lockout_limit_and_length_come_from_the_environment(tmp_path):
 
 
 def test_port_offset_moves_the_whole_mini_cluster(tmp_path):
-    assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"] == (
-        "redis://127.0.0.1:7390/0"
+    assert load_settings(tmp_path, LOCKSTEP_PORT_OFFSET="1000")["redis"].endswith(
+        "@127.0.0.1:7390/0"
     )
+
+
+def test_var_directories_and_what_the_process_writes_are_private(tmp_path):
+    var, minicluster = tmp_path / "var", tmp_path / "elsewhere" / "minicluster"
+    loaded = load_settings(var, LOCKSTEP_MINICLUSTER_DIR=str(minicluster))
+    for path in (var, minicluster, var / "secret_key", var / "zookeeper-password",
+                 minicluster / "redis-password"):
+        assert path.stat().st_mode & 0o077 == 0, path
+    # What the process writes later (the database, logs, the servers it starts) too.
+    assert loaded["umask"] == 0o077
+
+
+def test_an_install_made_before_loses_its_open_modes_once(tmp_path):
+    """Before this rule, var/ was 755 and the database, logins and slapd.conf 644."""
+    outside = tmp_path / "outside"
+    outside.write_text("not ours")
+    outside.chmod(0o644)
+    var = tmp_path / "var"
+    slapd = var / "minicluster" / "site-a" / "ldap" / "slapd.conf"
+    slapd.parent.mkdir(parents=True)
+    for path in (var / "lockstep.sqlite3", var / "demo-logins.json", slapd):
+        path.write_text("secret")
+        path.chmod(0o644)
+    (var / "link").symlink_to(outside)
+    for folder in (var, var / "minicluster", slapd.parent):
+        folder.chmod(0o755)
+    load_settings(var)
+    for path in var.rglob("*"):
+        if not path.is_symlink():
+            assert path.stat().st_mode & 0o077 == 0, path
+    assert var.stat().st_mode & 0o777 == 0o700
+    assert var.joinpath("lockstep.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert outside.stat().st_mode & 0o777 == 0o644, "a symlink's target is not ours"
 
 
 def test_database_url_is_parsed_with_credentials():

@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.management import CommandError, call_command
 
 from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap
 from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
-from minicluster.layout import CONSOLE_USER, HOST, Layout
+from minicluster.layout import BASE_REDIS_PORT, CONSOLE_USER, HOST, Layout
 
 
 def run(*args: str) -> str:
@@ -28,7 +29,9 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def own_layout(tmp_path: Path, settings) -> Layout:
-    layout = Layout.build(tmp_path / "minicluster", offset=2000)
+    # 100 ports past the suite's own: clear of every mini cluster run at whole thousands.
+    suite_offset = settings.MINICLUSTER.redis_port - BASE_REDIS_PORT
+    layout = Layout.build(tmp_path / "minicluster", offset=suite_offset + 100)
     settings.MINICLUSTER = layout
     yield layout
     services.down(layout)
@@ -53,7 +56,7 @@ def test_up_status_down_round_trip(own_layout: Layout):
         assert f"{name}" in shown and str(pid) in shown
     assert shown.count("yes") == len(started)
 
-    assert processes.exchange(HOST, own_layout.redis_port, b"PING\r\n") == b"+PONG\r\n"
+    assert redis.Redis.from_url(own_layout.redis_url).ping()
     site_a = own_layout.sites["site-a"]
     assert processes.exchange(HOST, site_a.zookeeper, b"ruok") == b"imok"
     assert Ldap(own_layout.ldap_url("site-a")).ping() == ["dc=site-a,dc=lockstep"]
