@@ -16,6 +16,9 @@ HOST = "127.0.0.1"
 CONSOLE_USER = "lockstep"
 # Every site's snapshottable directory; the Hive warehouse lives at SNAPSHOT_ROOT/warehouse.
 SNAPSHOT_ROOT = "/data"
+# The people in every site's LDAP who may open HiveServer2 sessions: the console, and the
+# demo's tenant user, who creates the bill-clearing example's tables and so owns them.
+ACCOUNTS = (CONSOLE_USER, "alice")
 _PASSWORD_LOCK = threading.Lock()
 
 
@@ -79,19 +82,37 @@ class Layout:
     def ldap_suffix(self, site: str) -> str:
         return f"dc={site},dc=lockstep"
 
+    def ldap_people(self, site: str) -> str:
+        """Where the site's users are: HiveServer2 binds as `uid=NAME,` + this."""
+        return f"ou=people,{self.ldap_suffix(site)}"
+
     def ldap_admin_dn(self, site: str) -> str:
         return f"cn=admin,{self.ldap_suffix(site)}"
 
     def ldap_password(self) -> str:
         """The LDAP administrators' password, generated once per mini cluster."""
-        path = self.var_dir / "ldap-admin-password"
-        # Both sites' slapd are prepared at once, on two threads: without the lock each
+        return self._generated_secret("ldap-admin-password")
+
+    def account_password(self, user: str) -> str:
+        """The LDAP password of `user`, one of ACCOUNTS, generated once per mini cluster:
+        HiveServer2 checks it against the site's LDAP."""
+        if user not in ACCOUNTS:
+            raise ValueError(f"{user} has no account in the mini cluster's LDAP")
+        return self._generated_secret(f"{user}-password")
+
+    def _generated_secret(self, name: str) -> str:
+        """A secret kept in `name` (mode 600) under the mini cluster's directory."""
+        path = self.var_dir / name
+        # Both sites' services are prepared at once, on two threads: without the lock each
         # could write a password of its own, and one site's seeding failed to bind.
         with _PASSWORD_LOCK:
             if not path.exists():
                 self.var_dir.mkdir(parents=True, exist_ok=True)
                 fresh = path.with_name(f"{path.name}.new")
-                fresh.write_text(secrets.token_urlsafe(16))
-                fresh.chmod(0o600)
+                fresh.unlink(missing_ok=True)
+                # Created unreadable to others, never readable for a moment in between.
+                fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(16))
                 os.replace(fresh, path)
         return path.read_text().strip()

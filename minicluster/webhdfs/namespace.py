@@ -161,6 +161,20 @@ def append_data(src: str, dst: str) -> None:
             remaining -= copied
 
 
+def take_parent_owner(disk: str) -> None:
+    """Give what the server just put at `disk` its parent directory's owner on disk.
+
+    The server runs as root, but a directory may belong to another local account: the
+    Spark warehouse belongs to the unprivileged account the Spark Thrift Server runs as,
+    which must read and extend the tables that replication writes there. HDFS owners
+    are kept in the store either way; this is only about the local filesystem."""
+    if os.geteuid() != 0:
+        return  # only root can give a file away: all of the tree is the server's own
+    parent = os.stat(os.path.dirname(disk))
+    if (parent.st_uid, parent.st_gid) != (0, 0):
+        os.chown(disk, parent.st_uid, parent.st_gid, follow_symlinks=False)
+
+
 class Namespace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -495,6 +509,7 @@ class Namespace:
                 perm, entries = acl.inherit(parent.acl, wanted, True)
                 now = self.clock.now()
                 os.mkdir(self.disk(path))
+                take_parent_owner(self.disk(path))
                 set_mtime(self.disk(parent_path), now)
                 node = Node(first_id + index, True, 0, now, now, caller.name, parent.group,
                             perm, entries, 0, 0)
@@ -555,6 +570,7 @@ class Namespace:
         with self.store.transaction():
             disk = self.disk(path)
             os.replace(staged, disk)
+            take_parent_owner(disk)
             now = self.clock.now()
             set_mtime(disk, now)
             set_mtime(self.disk(parent_path), now)
@@ -580,6 +596,7 @@ class Namespace:
             append_data(staged, copy)
             with self.store.transaction():
                 os.replace(copy, disk)
+                take_parent_owner(disk)
                 self.save(path, node)
             # Replacing the name is an implementation detail: the parent did not change.
             os.utime(parent_disk, ns=(parent_mtime, parent_mtime))

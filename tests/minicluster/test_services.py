@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap
 from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
@@ -61,7 +60,7 @@ def test_up_status_down_round_trip(own_layout: Layout):
     webhdfs = WebHdfs(own_layout.webhdfs_url("site-a"), CONSOLE_USER)
     assert [d.path for d in webhdfs.snapshottable_dirs()] == ["/data"]
 
-    hive = HiveServer2(HOST, site_a.hiveserver2, CONSOLE_USER)
+    hive = services.hiveserver2_client(own_layout, "site-a")
     hive.query("CREATE TABLE probe (id INT, name STRING) USING parquet")
     hive.query("INSERT INTO probe VALUES (1, 'one'), (2, 'two')")
     assert hive.query("SELECT id, name FROM probe ORDER BY id") == [(1, "one"), (2, "two")]

@@ -1,15 +1,15 @@
 """A table written through HiveServer2 is an ordinary directory to WebHDFS: listed,
 read and snapshotted like any other, at the same path."""
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
-from minicluster.layout import CONSOLE_USER, HOST
+from minicluster.layout import CONSOLE_USER
+from minicluster.services import hiveserver2_client
 
 TABLE_DIR = "/data/warehouse/probe.db/events"
 
 
 def test_table_written_through_pyhive_is_listed_read_and_snapshotted(minicluster):
-    hive = HiveServer2(HOST, minicluster.sites["site-a"].hiveserver2, "alice")
+    hive = hiveserver2_client(minicluster, "site-a", "alice")
     webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
     hive.query("CREATE DATABASE IF NOT EXISTS probe")
     hive.query("DROP TABLE IF EXISTS probe.events")
