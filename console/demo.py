@@ -63,6 +63,7 @@ def register_sites(layout: Layout) -> dict[str, Cluster]:
             "description": "embedded mini cluster",
             "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
             "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+            "hiveserver2_password": layout.account_password(CONSOLE_USER),
             "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
             "snapshot_root": SNAPSHOT_ROOT,
             "table_location_prefix": f"file:{layout.site_root(site)}",

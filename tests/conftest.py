@@ -48,6 +48,7 @@ def cluster_fields(layout: Layout, site: str) -> dict:
         "name": site, "location": f"{site} data centre", "description": "",
         "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
         "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+        "hiveserver2_password": layout.account_password(CONSOLE_USER),
         "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
         "snapshot_root": "/data", "table_location_prefix": f"file:{layout.site_root(site)}",
         "nodes": 3, "cores": 48, "memory_gib": 384, "storage_tib": "120.00",
