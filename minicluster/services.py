@@ -255,6 +255,7 @@ def webhdfs_service(layout: Layout, site: str) -> Service:
         command=webhdfs_launcher.command(root, state, ports.webhdfs, ports.datanode,
                                          CONSOLE_USER, HOST),
         cwd=layout.site_dir(site),
+        env=webhdfs_launcher.environment(),
         probe=lambda: webhdfs_launcher.answers(url),
         ready_timeout=20,
         marker=f"--namenode-port {ports.webhdfs}",
