@@ -5,6 +5,8 @@ stopping it does not stop the one the rest of the suite shares.
 """
 
 import io
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,11 +28,16 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def own_layout(tmp_path: Path, settings) -> Layout:
-    layout = Layout.build(tmp_path / "minicluster", offset=2000)
+def own_layout(settings) -> Layout:
+    # Not in pytest's tmp_path, which is closed to other users: Spark's account must
+    # reach its directories.
+    var_dir = Path(settings.VAR_DIR) / "own-minicluster"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    layout = Layout.build(var_dir, offset=2000)
     settings.MINICLUSTER = layout
     yield layout
     services.down(layout)
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def test_up_status_down_round_trip(own_layout: Layout):
@@ -113,3 +120,15 @@ def test_socket_probe_of_a_closed_port_is_empty():
         sock.bind((HOST, 0))
         free_port = sock.getsockname()[1]
     assert processes.exchange(HOST, free_port, b"ruok") == b""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Spark as another account")
+def test_spark_is_not_started_where_its_account_cannot_reach(settings):
+    closed = Path(settings.VAR_DIR) / "closed"
+    closed.mkdir(mode=0o700)
+    try:
+        layout = Layout.build(closed / "minicluster", offset=2000)
+        with pytest.raises(services.MiniClusterError, match=f"because {closed} is closed"):
+            services.hiveserver2_service(layout, "site-a").prepare()
+    finally:
+        shutil.rmtree(closed)
