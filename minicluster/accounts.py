@@ -69,14 +69,35 @@ def hand_over(directory: Path, account: Account | None) -> None:
     directory.chmod(0o700)
 
 
+def open_path(directory: Path, account: Account | None, top: Path) -> None:
+    """Let `account` pass through each directory from `top` down to `directory`'s parent
+    that is closed to it: such a directory takes the account's group, with search
+    permission only (it may go through, never list). `top` is the mini cluster's own
+    directory, which may well be closed to others (mode 700)."""
+    if account is None:
+        return
+    relative = directory.relative_to(top)
+    for step in reversed(relative.parents):
+        passage = top / step
+        if not _passable(passage, account):
+            os.chown(passage, -1, account.gid)
+            passage.chmod(passage.stat().st_mode & 0o7777 | 0o010)
+
+
 def unreachable_ancestor(directory: Path, account: Account | None) -> Path | None:
     """The first directory above `directory` that `account` may not pass through."""
     if account is None:
         return None
     for ancestor in reversed(directory.resolve().parents):
-        status = ancestor.stat()
-        if not status.st_mode & 0o001 and status.st_uid != account.uid and not (
-            status.st_gid == account.gid and status.st_mode & 0o010
-        ):
+        if not _passable(ancestor, account):
             return ancestor
     return None
+
+
+def _passable(directory: Path, account: Account) -> bool:
+    status = directory.stat()
+    if status.st_uid == account.uid:
+        return bool(status.st_mode & 0o100)
+    if status.st_gid == account.gid:
+        return bool(status.st_mode & 0o010)
+    return bool(status.st_mode & 0o001)

@@ -128,6 +128,7 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
         scratch.mkdir(parents=True, exist_ok=True)
         for directory in (spark_dir, warehouse):
             accounts.hand_over(directory, account)
+            accounts.open_path(directory, account, layout.var_dir)
             if blocked := accounts.unreachable_ancestor(directory, account):
                 raise MiniClusterError(
                     f"{site}/hiveserver2: its account {accounts.SPARK_ACCOUNT} cannot reach "

@@ -171,7 +171,7 @@ def take_parent_owner(disk: str) -> None:
     if os.geteuid() != 0:
         return  # only root can give a file away: all of the tree is the server's own
     parent = os.stat(os.path.dirname(disk))
-    if (parent.st_uid, parent.st_gid) != (0, 0):
+    if parent.st_uid != 0:
         os.chown(disk, parent.st_uid, parent.st_gid, follow_symlinks=False)
 
 

@@ -33,6 +33,7 @@ def own_layout(settings) -> Layout:
     # reach its directories.
     var_dir = Path(settings.VAR_DIR) / "own-minicluster"
     shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(mode=0o700)  # closed to others, as a mini cluster's files should be
     layout = Layout.build(var_dir, offset=2000)
     settings.MINICLUSTER = layout
     yield layout
