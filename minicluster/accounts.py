@@ -58,13 +58,18 @@ def _create(name: str) -> pwd.struct_passwd:
 
 def hand_over(directory: Path, account: Account | None) -> None:
     """Make `directory` and everything in it belong to `account`, readable by it alone
-    (root aside). Symbolic links are changed themselves, never followed."""
+    (root aside).
+
+    The account may already own the tree and change it meanwhile, so every change is
+    made relative to an open directory and never through a symbolic link: root must
+    not be led into changing a file outside the tree."""
     directory.mkdir(parents=True, exist_ok=True)
     if account is None:
         return
-    for top, dirs, files in os.walk(directory):
+    for _, dirs, files, dir_fd in os.fwalk(directory):
         for name in (*dirs, *files):
-            os.chown(os.path.join(top, name), account.uid, account.gid, follow_symlinks=False)
+            os.chown(name, account.uid, account.gid, dir_fd=dir_fd, follow_symlinks=False)
+    # The directory itself lies in one of ours, which the account cannot change.
     os.chown(directory, account.uid, account.gid)
     directory.chmod(0o700)
 

@@ -170,9 +170,17 @@ def take_parent_owner(disk: str) -> None:
     are kept in the store either way; this is only about the local filesystem."""
     if os.geteuid() != 0:
         return  # only root can give a file away: all of the tree is the server's own
-    parent = os.stat(os.path.dirname(disk))
-    if parent.st_uid != 0:
-        os.chown(disk, parent.st_uid, parent.st_gid, follow_symlinks=False)
+    parent = os.open(os.path.dirname(disk), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        owner = os.fstat(parent)
+        if owner.st_uid != 0:
+            # Relative to the directory whose owner was read and never through a link:
+            # that owner may swap names in its directory meanwhile, but is only ever
+            # handed what lies in it (the kernel keeps it from hard-linking others' files).
+            os.chown(os.path.basename(disk), owner.st_uid, owner.st_gid, dir_fd=parent,
+                     follow_symlinks=False)
+    finally:
+        os.close(parent)
 
 
 class Namespace:
