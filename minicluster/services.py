@@ -132,9 +132,9 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
             if blocked := accounts.unreachable_ancestor(directory, account):
                 raise MiniClusterError(
                     f"{site}/hiveserver2: its account {accounts.SPARK_ACCOUNT} cannot reach "
-                    f"{directory}, because {blocked} is closed to other users; allow them "
-                    f"to pass (chmod o+x {blocked}) or move the mini cluster elsewhere "
-                    "with LOCKSTEP_MINICLUSTER_DIR")
+                    f"{directory}, because {blocked} is closed to it; let it pass "
+                    f"(chgrp {accounts.SPARK_ACCOUNT} {blocked}; chmod g+x {blocked}) or "
+                    "move the mini cluster elsewhere with LOCKSTEP_MINICLUSTER_DIR")
 
     metastore = f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
     java_options = f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={scratch}"

@@ -129,7 +129,7 @@ def test_spark_is_not_started_where_its_account_cannot_reach(settings):
     closed.mkdir(mode=0o700)
     try:
         layout = Layout.build(closed / "minicluster", offset=2000)
-        with pytest.raises(services.MiniClusterError, match=f"because {closed} is closed"):
+        with pytest.raises(services.MiniClusterError, match=f"because {closed} is closed to it"):
             services.hiveserver2_service(layout, "site-a").prepare()
     finally:
         shutil.rmtree(closed)
