@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from adapters.ldap import Ldap
 from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
-from minicluster.layout import CONSOLE_USER, HOST, Layout
+from minicluster.layout import BASE_REDIS_PORT, CONSOLE_USER, HOST, Layout
 
 
 def run(*args: str) -> str:
@@ -34,7 +34,9 @@ def own_layout(settings) -> Layout:
     var_dir = Path(settings.VAR_DIR) / "own-minicluster"
     shutil.rmtree(var_dir, ignore_errors=True)
     var_dir.mkdir(mode=0o700)  # closed to others, as a mini cluster's files should be
-    layout = Layout.build(var_dir, offset=2000)
+    # 100 ports past the suite's own: clear of every mini cluster run at whole thousands.
+    suite_offset = settings.MINICLUSTER.redis_port - BASE_REDIS_PORT
+    layout = Layout.build(var_dir, offset=suite_offset + 100)
     settings.MINICLUSTER = layout
     yield layout
     services.down(layout)
