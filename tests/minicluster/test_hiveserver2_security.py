@@ -114,3 +114,11 @@ def test_hiveserver2_admits_only_ldap_accounts_with_their_password(minicluster: 
             HiveServer2(HOST, port, user, password).query("SELECT 1")
     console = services.hiveserver2_client(minicluster, "site-a")
     assert console.query("SELECT current_user()") == [(CONSOLE_USER,)]
+
+
+def test_a_script_that_sql_runs_is_not_root(minicluster: Layout):
+    """`SELECT TRANSFORM ... USING` runs a shell command as the server's user: any
+    signed-in account may, so that user must be no one in particular."""
+    alice = services.hiveserver2_client(minicluster, "site-a", "alice")
+    [(uid,)] = alice.query("SELECT TRANSFORM(1) USING 'id -u' AS (uid STRING)")
+    assert uid != "0"
