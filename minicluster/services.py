@@ -128,7 +128,9 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
         scratch.mkdir(parents=True, exist_ok=True)
         for directory in (spark_dir, warehouse):
             accounts.hand_over(directory, account)
-            accounts.open_path(directory, account, layout.var_dir)
+            # From the directory that holds the mini cluster's, the console's var
+            # directory by default: both are closed to others where files are kept private.
+            accounts.open_path(directory, account, layout.var_dir.parent)
             if blocked := accounts.unreachable_ancestor(directory, account):
                 raise MiniClusterError(
                     f"{site}/hiveserver2: its account {accounts.SPARK_ACCOUNT} cannot reach "

@@ -130,7 +130,8 @@ def test_spark_is_not_started_where_its_account_cannot_reach(settings):
     closed = Path(settings.VAR_DIR) / "closed"
     closed.mkdir(mode=0o700)
     try:
-        layout = Layout.build(closed / "minicluster", offset=2000)
+        # The mini cluster may open its own directory and the one that holds it, not more.
+        layout = Layout.build(closed / "var" / "minicluster", offset=2000)
         with pytest.raises(services.MiniClusterError, match=f"because {closed} is closed to it"):
             services.hiveserver2_service(layout, "site-a").prepare()
     finally:
