@@ -15,21 +15,21 @@ class HiveServer2Error(Exception):
 
 
 class HiveServer2:
-    def __init__(self, host: str, port: int, user: str) -> None:
+    """A client; with a password it signs in (SASL PLAIN, checked by the server against
+    LDAP), without one it connects unauthenticated (NOSASL) as `user`."""
+
+    def __init__(self, host: str, port: int, user: str, password: str = "") -> None:
         self.host = host
         self.port = port
         self.user = user
+        self._password = password
+
+    def __repr__(self) -> str:
+        return f"HiveServer2({self.host}:{self.port} as {self.user})"
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple]:
         """Run one statement on a fresh connection and return its rows (empty for DDL)."""
-        try:
-            connection = hive.connect(
-                host=self.host, port=self.port, username=self.user, auth="NOSASL"
-            )
-        except (TTransportException, OSError) as error:
-            raise HiveServer2Error(
-                f"HiveServer2 at {self.host}:{self.port} does not answer: {error}"
-            ) from error
+        connection = self._connect()
         try:
             cursor = connection.cursor()
             cursor.execute(sql, parameters)
@@ -40,6 +40,26 @@ class HiveServer2:
             ) from error
         finally:
             _close(connection)
+
+    def _connect(self) -> hive.Connection:
+        credentials = ({"auth": "LDAP", "password": self._password} if self._password
+                       else {"auth": "NOSASL"})
+        try:
+            return hive.connect(host=self.host, port=self.port, username=self.user,
+                                **credentials)
+        except (TTransportException, OSError) as error:
+            raise HiveServer2Error(f"HiveServer2 at {self.host}:{self.port} "
+                                   f"{self._refusal(str(error))}") from error
+
+    def _refusal(self, reason: str) -> str:
+        """Why a connection failed, in words that say what to change."""
+        if self._password and "Error validating" in reason:
+            return (f"refused the password of {self.user}: check the cluster's HiveServer2 "
+                    "password")
+        if not self._password and "read 0 bytes" in reason:
+            return ("closed the connection without answering: it probably requires a "
+                    "password; set the cluster's HiveServer2 password")
+        return f"does not answer: {reason}"
 
     def ping(self) -> bool:
         try:

@@ -1,7 +1,8 @@
 """LDAP (users, groups, tenants) through ldap3."""
 
-from ldap3 import ALL, Connection, Server
+from ldap3 import ALL, HASHED_SALTED_SHA, MODIFY_REPLACE, Connection, Server
 from ldap3.core.exceptions import LDAPException
+from ldap3.utils.hashed import hashed
 
 
 class LdapError(Exception):
@@ -41,5 +42,17 @@ class Ldap:
             ):
                 reason = connection.result["message"] or connection.result["description"]
                 raise LdapError(f"LDAP at {self.url} refused to add {dn}: {reason}")
+        finally:
+            connection.unbind()
+
+    def set_password(self, dn: str, password: str) -> None:
+        """Replace the entry's `userPassword`, stored salted and hashed ({SSHA})."""
+        connection = self.connect()
+        try:
+            changes = {"userPassword": [(MODIFY_REPLACE, [hashed(HASHED_SALTED_SHA, password)])]}
+            if not connection.modify(dn, changes):
+                reason = connection.result["message"] or connection.result["description"]
+                raise LdapError(f"LDAP at {self.url} refused to set the password of {dn}: "
+                                f"{reason}")
         finally:
             connection.unbind()

@@ -136,6 +136,7 @@ class Bench:
                 name=site, location=f"{site} data centre", description="",
                 webhdfs_url=self.layout.webhdfs_url(site), webhdfs_user=CONSOLE_USER,
                 hiveserver2_host=HOST, hiveserver2_port=ports.hiveserver2,
+                hiveserver2_password=self.layout.account_password(CONSOLE_USER),
                 zookeeper_hosts=self.layout.zookeeper_hosts(site),
                 ldap_url=self.layout.ldap_url(site), snapshot_root="/data",
                 table_location_prefix=f"file:{self.layout.site_root(site)}",

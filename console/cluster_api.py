@@ -16,8 +16,14 @@ from console.roles import Role, has_role
 READERS = (Role.ADMINISTRATOR, Role.OPERATOR)
 
 
+# Taken by the API but never answered with.
+WRITE_ONLY = ("hiveserver2_password",)
+
+
 def cluster_json(cluster: Cluster) -> dict:
-    data = model_to_dict(cluster, fields=ClusterForm.Meta.fields)
+    data = model_to_dict(cluster, fields=[name for name in ClusterForm.Meta.fields
+                                          if name not in WRITE_ONLY])
+    data["hiveserver2_password_set"] = bool(cluster.hiveserver2_password)
     data["storage_tib"] = float(cluster.storage_tib) if cluster.storage_tib is not None else None
     pairing = cluster.pairing
     data["pairing"] = pairing_json(pairing) if pairing else None

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console import audit
@@ -33,6 +34,7 @@ def cluster_state_json(request: HttpRequest, name: str) -> JsonResponse:
     return JsonResponse(state_json(cluster_state(cluster)))
 
 
+@sensitive_post_parameters("hiveserver2_password")
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMINISTRATOR)
 def cluster_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:

@@ -69,7 +69,8 @@ def webhdfs_of(cluster: Cluster, timeout: float | None = None) -> WebHdfs:
 
 
 def hiveserver2_of(cluster: Cluster) -> HiveServer2:
-    return HiveServer2(cluster.hiveserver2_host, cluster.hiveserver2_port, cluster.webhdfs_user)
+    return HiveServer2(cluster.hiveserver2_host, cluster.hiveserver2_port, cluster.webhdfs_user,
+                       cluster.hiveserver2_password)
 
 
 def zookeeper_of(cluster: Cluster) -> ZooKeeper:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
 from backups.models import Service
 from backups.protection import ServiceRequest, save_service
@@ -21,6 +20,7 @@ from console.models import Cluster, Pairing, Tenant
 from console.pairing import pair
 from console.roles import Role
 from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
+from minicluster.services import hiveserver2_client
 
 DEMO_USERS = {"admin": Role.ADMINISTRATOR, "operator": Role.OPERATOR, "alice": Role.TENANT}
 DEMO_TENANT = "acme"
@@ -63,6 +63,7 @@ def register_sites(layout: Layout) -> dict[str, Cluster]:
             "description": "embedded mini cluster",
             "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
             "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+            "hiveserver2_password": layout.account_password(CONSOLE_USER),
             "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
             "snapshot_root": SNAPSHOT_ROOT,
             "table_location_prefix": f"file:{layout.site_root(site)}",
@@ -73,7 +74,7 @@ def register_sites(layout: Layout) -> dict[str, Cluster]:
 
 def write_bill_clearing_data(layout: Layout, site: str = "site-a") -> None:
     """Customers (Hive), settlements (SparkSQL) and bill files naming those customers."""
-    hive = HiveServer2(HOST, layout.sites[site].hiveserver2, "alice")
+    hive = hiveserver2_client(layout, site, "alice")
     hive.query("CREATE DATABASE IF NOT EXISTS acme")
     hive.query("CREATE TABLE IF NOT EXISTS acme.customers (id INT, name STRING) "
                "STORED AS PARQUET")

@@ -55,7 +55,9 @@ def keep_private(*directories: Path) -> None:
     os.umask(0o077)
     for directory in directories:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if directory.stat().st_mode & 0o077:
+        # Group search (0o010) is Spark's passage (minicluster/accounts.py): a directory
+        # that only lets its group pass through, not list or read, is private enough.
+        if directory.stat().st_mode & 0o067:
             for parent, folders, files in os.walk(directory):
                 for name in (*folders, *files):
                     _make_private(Path(parent, name))

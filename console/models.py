@@ -147,6 +147,12 @@ class Cluster(models.Model):
     webhdfs_user = models.CharField("WebHDFS user", max_length=100, default="lockstep")
     hiveserver2_host = models.CharField("HiveServer2 host", max_length=200)
     hiveserver2_port = models.PositiveIntegerField("HiveServer2 port", default=10000)
+    # Write-only: the forms and the API take it but never show it back.
+    hiveserver2_password = models.CharField(
+        "HiveServer2 password", max_length=200, blank=True,
+        help_text="The WebHDFS user's password for HiveServer2 (LDAP sign-in); blank: "
+                  "connect without authentication (NOSASL).",
+    )
     zookeeper_hosts = models.CharField(
         "ZooKeeper connect string", max_length=500, help_text="host:port[,host:port...]"
     )

@@ -15,6 +15,9 @@ HOST = "127.0.0.1"
 CONSOLE_USER = "lockstep"
 # Every site's snapshottable directory; the Hive warehouse lives at SNAPSHOT_ROOT/warehouse.
 SNAPSHOT_ROOT = "/data"
+# The people in every site's LDAP who may open HiveServer2 sessions: the console, and the
+# demo's tenant user, who creates the bill-clearing example's tables and so owns them.
+ACCOUNTS = (CONSOLE_USER, "alice")
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,23 @@ class Layout:
     def ldap_suffix(self, site: str) -> str:
         return f"dc={site},dc=lockstep"
 
+    def ldap_people(self, site: str) -> str:
+        """Where the site's users are: HiveServer2 binds as `uid=NAME,` + this."""
+        return f"ou=people,{self.ldap_suffix(site)}"
+
     def ldap_admin_dn(self, site: str) -> str:
         return f"cn=admin,{self.ldap_suffix(site)}"
 
     def ldap_password(self) -> str:
         """The LDAP administrators' password, generated once per mini cluster."""
         return self._generated_secret("ldap-admin-password")
+
+    def account_password(self, user: str) -> str:
+        """The LDAP password of `user`, one of ACCOUNTS, generated once per mini cluster:
+        HiveServer2 checks it against the site's LDAP."""
+        if user not in ACCOUNTS:
+            raise ValueError(f"{user} has no account in the mini cluster's LDAP")
+        return self._generated_secret(f"{user}-password")
 
     def _generated_secret(self, name: str) -> str:
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from minicluster.accounts import Account
+
 
 def read_pid(pid_file: Path, marker: str) -> int | None:
     """The pid in `pid_file` if that process is alive and is the one we started."""
@@ -26,22 +28,36 @@ def read_pid(pid_file: Path, marker: str) -> int | None:
     return pid if marker in cmdline else None
 
 
+# All that a process run as another account inherits of our environment: enough to find
+# its programs, and nothing of ours (a database URL, a key) that the users it serves
+# could read back from its /proc/PID/environ.
+PASSED_ON = ("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME")
+
+
 def spawn(
-    command: list[str], pid_file: Path, log_file: Path, cwd: Path, env: dict[str, str] | None
+    command: list[str], pid_file: Path, log_file: Path, cwd: Path, env: dict[str, str] | None,
+    run_as: Account | None = None,
 ) -> int:
+    """Start `command` in the background; as `run_as` (its user and group only, none of
+    ours) when given, else as ourselves."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
+    identity = ({"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
+                if run_as else {})
+    inherited = ({name: os.environ[name] for name in PASSED_ON if name in os.environ}
+                 if run_as else os.environ)
     with log_file.open("ab") as log:
         # A session of its own: Ctrl-C in the terminal that ran `up` must not reach it,
         # and stop() can signal the whole group (spark-submit forks a JVM).
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env={**os.environ, **(env or {})},
+            env={**inherited, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            **identity,
         )
     pid_file.write_text(f"{process.pid}\n")
     return process.pid

@@ -14,8 +14,8 @@ from pathlib import Path
 from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap, LdapError
 from adapters.webhdfs import WebHdfs
-from minicluster import processes
-from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
+from minicluster import accounts, processes
+from minicluster.layout import ACCOUNTS, CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 from minicluster.webhdfs import launcher as webhdfs_launcher
 
 ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
@@ -39,6 +39,9 @@ class Service:
     prepare: Callable[[], None] = lambda: None
     env: dict[str, str] = field(default_factory=dict)
     after_start: Callable[[], None] = lambda: None
+    # The unprivileged system account the process runs as (created when missing);
+    # None: as whoever runs the mini cluster.
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,17 +136,33 @@ def spark_home() -> Path:
 
 
 def hiveserver2_service(layout: Layout, site: str) -> Service:
-    """The Spark Thrift Server: HiveServer2's protocol over SparkSQL and a Derby metastore."""
+    """The Spark Thrift Server: HiveServer2's protocol over SparkSQL and a Derby metastore.
+
+    It runs as an unprivileged account that owns only its warehouse and working files,
+    listens on loopback only, and admits the people of its site's LDAP by password."""
     port = layout.sites[site].hiveserver2
     spark_dir = layout.site_dir(site) / "spark"
+    scratch = spark_dir / "tmp"
     warehouse = layout.site_root(site) / "data" / "warehouse"
     home = spark_home()
 
     def prepare() -> None:
-        spark_dir.mkdir(parents=True, exist_ok=True)
-        warehouse.mkdir(parents=True, exist_ok=True)
+        account = accounts.ensure_account(accounts.SPARK_ACCOUNT)
+        scratch.mkdir(parents=True, exist_ok=True)
+        for directory in (spark_dir, warehouse):
+            accounts.hand_over(directory, account)
+            # From the directory that holds the mini cluster's, the console's var
+            # directory by default: both are closed to others where files are kept private.
+            accounts.open_path(directory, account, layout.var_dir.parent)
+            if blocked := accounts.unreachable_ancestor(directory, account):
+                raise MiniClusterError(
+                    f"{site}/hiveserver2: its account {accounts.SPARK_ACCOUNT} cannot reach "
+                    f"{directory}, because {blocked} is closed to it; let it pass "
+                    f"(chgrp {accounts.SPARK_ACCOUNT} {blocked}; chmod g+x {blocked}) or "
+                    "move the mini cluster elsewhere with LOCKSTEP_MINICLUSTER_DIR")
 
     metastore = f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
+    java_options = f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={scratch}"
     return Service(
         name=f"{site}/hiveserver2",
         port=port,
@@ -153,21 +172,38 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
             "--master", "local[2]",
             "--driver-memory", "768m",
             "--conf", "spark.ui.enabled=false",
+            # The driver's RPC and block manager ports, which local mode needs but nobody
+            # outside this process uses: loopback, like every other port here.
+            "--conf", f"spark.driver.bindAddress={HOST}",
+            "--conf", f"spark.driver.host={HOST}",
+            "--conf", f"spark.local.dir={scratch}",
             "--conf", f"spark.sql.warehouse.dir=file://{warehouse}",
             "--conf", f"spark.hadoop.javax.jdo.option.ConnectionURL={metastore}",
-            "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={spark_dir}",
+            "--conf", f"spark.driver.extraJavaOptions={java_options}",
+            "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
+            "--hiveconf", f"hive.exec.local.scratchdir={scratch / 'hive-local'}",
+            "--hiveconf", f"hive.downloaded.resources.dir={scratch / 'resources'}",
             "--hiveconf", f"hive.server2.thrift.port={port}",
             "--hiveconf", f"hive.server2.thrift.bind.host={HOST}",
-            "--hiveconf", "hive.server2.authentication=NOSASL",
+            "--hiveconf", "hive.server2.authentication=LDAP",
+            "--hiveconf", f"hive.server2.authentication.ldap.url={layout.ldap_url(site)}",
+            "--hiveconf", f"hive.server2.authentication.ldap.baseDN={layout.ldap_people(site)}",
             "spark-internal",
         ],
         cwd=spark_dir,
-        env={"SPARK_HOME": str(home), "SPARK_LOG_DIR": str(spark_dir / "logs")},
-        probe=HiveServer2(HOST, port, CONSOLE_USER).ping,
+        env={"SPARK_HOME": str(home), "SPARK_LOG_DIR": str(spark_dir / "logs"),
+             "SPARK_LOCAL_IP": HOST, "HOME": str(spark_dir)},
+        probe=lambda: hiveserver2_client(layout, site).ping(),
         ready_timeout=180,
         marker=f"hive.server2.thrift.port={port}",
         prepare=prepare,
+        account=accounts.SPARK_ACCOUNT,
     )
+
+
+def hiveserver2_client(layout: Layout, site: str, user: str = CONSOLE_USER) -> HiveServer2:
+    """A client of the site's Spark Thrift Server, signed in as `user`, one of ACCOUNTS."""
+    return HiveServer2(HOST, layout.sites[site].hiveserver2, user, layout.account_password(user))
 
 
 # Anyone may read the root DSE and the schema (the health probe asks for the naming
@@ -209,6 +245,11 @@ def ldap_service(layout: Layout, site: str) -> Service:
         admin.add(suffix, ["dcObject", "organization"], {"dc": site, "o": site})
         for unit in ("people", "groups", "tenants"):
             admin.add(f"ou={unit},{suffix}", ["organizationalUnit"], {"ou": unit})
+        for user in ACCOUNTS:
+            dn = f"uid={user},{layout.ldap_people(site)}"
+            admin.add(dn, ["inetOrgPerson"], {"uid": user, "cn": user, "sn": user})
+            # Set on every start: a password file removed to rotate it takes effect here.
+            admin.set_password(dn, layout.account_password(user))
 
     return Service(
         name=f"{site}/ldap",
@@ -254,6 +295,7 @@ def webhdfs_service(layout: Layout, site: str) -> Service:
         command=webhdfs_launcher.command(root, state, ports.webhdfs, ports.datanode,
                                          CONSOLE_USER, HOST),
         cwd=layout.site_dir(site),
+        env=webhdfs_launcher.environment(),
         probe=lambda: webhdfs_launcher.answers(url),
         ready_timeout=20,
         marker=f"--namenode-port {ports.webhdfs}",
@@ -292,9 +334,10 @@ def _start(layout: Layout, service: Service) -> None:
                 f"{service.name}: port {service.port} is taken by a process this mini "
                 "cluster did not start; stop it or set LOCKSTEP_PORT_OFFSET"
             )
+        run_as = accounts.ensure_account(service.account) if service.account else None
         service.prepare()
         processes.spawn(service.command, pid_file, _log_file(layout, service), service.cwd,
-                        service.env)
+                        service.env, run_as)
     if not processes.wait_until(service.probe, service.ready_timeout, interval=0.2):
         raise MiniClusterError(
             f"{service.name} did not answer on port {service.port} within "

@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
 from adapters.zookeeper import ZooKeeper
 from console.accounts import ensure_user
@@ -53,6 +52,7 @@ def cluster_fields(layout: Layout, site: str) -> dict:
         "name": site, "location": f"{site} data centre", "description": "",
         "webhdfs_url": layout.webhdfs_url(site), "webhdfs_user": CONSOLE_USER,
         "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
+        "hiveserver2_password": layout.account_password(CONSOLE_USER),
         "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
         "snapshot_root": "/data", "table_location_prefix": f"file:{layout.site_root(site)}",
         "nodes": 3, "cores": 48, "memory_gib": 384, "storage_tib": "120.00",
@@ -100,7 +100,7 @@ def tenant_data(minicluster: Layout) -> TenantData:
     for directory in (data.bills, f"{data.bills}/2026-11", data.archive, data.globex_dir):
         webhdfs.makedirs(directory)
     webhdfs.write(f"{data.bills}/2026-11/bill-0001.csv", b"bill,customer\n1,1\n", overwrite=True)
-    hive = HiveServer2(HOST, minicluster.sites["site-a"].hiveserver2, "alice")
+    hive = services.hiveserver2_client(minicluster, "site-a", "alice")
     for database in ("acme", "globex"):
         hive.query(f"CREATE DATABASE IF NOT EXISTS {database}")
     # The same tables as the demo's, so that either may create them first.

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('console', '0003_clusters_and_pairings'),
+        ('console', '0004_cluster_hiveserver2_password'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -33,15 +33,19 @@ def command(root: Path, state: Path, namenode_port: int, datanode_port: int, sup
 def start(root: Path, state: Path, namenode_port: int, datanode_port: int, superuser: str,
           log: IO[bytes] | int = subprocess.DEVNULL, host: str = "127.0.0.1",
           groups: Path | None = None) -> subprocess.Popen[bytes]:
-    """Launch the server; it runs until `stop`. The repository root is put on the
-    child's path so it works from any working directory."""
-    env = dict(os.environ)
-    repo = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
+    """Launch the server; it runs until `stop`."""
     return subprocess.Popen(
         command(root, state, namenode_port, datanode_port, superuser, host, groups),
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **environment()},
     )
+
+
+def environment() -> dict[str, str]:
+    """What the server's environment needs beyond ours: this checkout first on its path,
+    so that it runs this code from any working directory (and not the code of an
+    editable install made from another checkout)."""
+    repo = str(Path(__file__).resolve().parents[2])
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
 
 
 def answers(url: str) -> bool:

@@ -161,6 +161,28 @@ def append_data(src: str, dst: str) -> None:
             remaining -= copied
 
 
+def take_parent_owner(disk: str) -> None:
+    """Give what the server just put at `disk` its parent directory's owner on disk.
+
+    The server runs as root, but a directory may belong to another local account: the
+    Spark warehouse belongs to the unprivileged account the Spark Thrift Server runs as,
+    which must read and extend the tables that replication writes there. HDFS owners
+    are kept in the store either way; this is only about the local filesystem."""
+    if os.geteuid() != 0:
+        return  # only root can give a file away: all of the tree is the server's own
+    parent = os.open(os.path.dirname(disk), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        owner = os.fstat(parent)
+        if owner.st_uid != 0:
+            # Relative to the directory whose owner was read and never through a link:
+            # that owner may swap names in its directory meanwhile, but is only ever
+            # handed what lies in it (the kernel keeps it from hard-linking others' files).
+            os.chown(os.path.basename(disk), owner.st_uid, owner.st_gid, dir_fd=parent,
+                     follow_symlinks=False)
+    finally:
+        os.close(parent)
+
+
 class Namespace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -495,6 +517,7 @@ class Namespace:
                 perm, entries = acl.inherit(parent.acl, wanted, True)
                 now = self.clock.now()
                 os.mkdir(self.disk(path))
+                take_parent_owner(self.disk(path))
                 set_mtime(self.disk(parent_path), now)
                 node = Node(first_id + index, True, 0, now, now, caller.name, parent.group,
                             perm, entries, 0, 0)
@@ -555,6 +578,7 @@ class Namespace:
         with self.store.transaction():
             disk = self.disk(path)
             os.replace(staged, disk)
+            take_parent_owner(disk)
             now = self.clock.now()
             set_mtime(disk, now)
             set_mtime(self.disk(parent_path), now)
@@ -580,6 +604,7 @@ class Namespace:
             append_data(staged, copy)
             with self.store.transaction():
                 os.replace(copy, disk)
+                take_parent_owner(disk)
                 self.save(path, node)
             # Replacing the name is an implementation detail: the parent did not change.
             os.utime(parent_disk, ns=(parent_mtime, parent_mtime))

@@ -12,7 +12,8 @@ from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
 from backups.protection import ServiceRequest, save_service
 from console.models import Tenant
-from minicluster.layout import CONSOLE_USER, HOST
+from minicluster.layout import CONSOLE_USER
+from minicluster.services import hiveserver2_client
 
 QUEUES = ("primary-site", "secondary-site", "control")
 
@@ -49,7 +50,7 @@ def site(minicluster, name: str) -> WebHdfs:
 
 
 def hive(minicluster, name: str) -> HiveServer2:
-    return HiveServer2(HOST, minicluster.sites[name].hiveserver2, CONSOLE_USER)
+    return hiveserver2_client(minicluster, name)
 
 
 def walk(client: WebHdfs, top: str) -> Iterator[tuple[str, dict]]:

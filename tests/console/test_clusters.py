@@ -5,6 +5,7 @@ from django.urls import reverse
 from console.clusters import cluster_state, state_json
 from console.models import AuditEntry, Cluster
 from console.roles import Role
+from minicluster.layout import CONSOLE_USER
 from tests.conftest import cluster_fields
 
 
@@ -106,3 +107,59 @@ def test_cluster_holding_data_sets_cannot_be_removed_after_unpairing(client, mak
     response = client.post(reverse("cluster-delete", args=["site-a"]), follow=True)
     assert b"still holds data sets" in response.content
     assert Cluster.objects.filter(name="site-a").exists()
+
+
+def _shown_anywhere(client, secret: str) -> list[str]:
+    """The pages and API answers about site-a that contain `secret`."""
+    urls = [reverse("clusters"), reverse("cluster-edit", args=["site-a"]),
+            reverse("cluster-state", args=["site-a"]), "/api/clusters/", "/api/clusters/site-a/",
+            "/api/clusters/site-a/state/"]
+    answers = {url: client.get(url) for url in urls}
+    assert all(answer.status_code == 200 for answer in answers.values())
+    return [url for url, answer in answers.items() if secret in answer.content.decode()]
+
+
+def test_hiveserver2_password_is_taken_but_never_shown_back(client, make_user, minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    password = minicluster.account_password(CONSOLE_USER)
+    response = client.post(reverse("cluster-new"), form_data(minicluster, "site-a"))
+    assert response.status_code == 302, response.content.decode()
+    assert Cluster.objects.get(name="site-a").hiveserver2_password == password
+    assert _shown_anywhere(client, password) == []
+    assert client.get("/api/clusters/site-a/").json()["hiveserver2_password_set"] is True
+
+    # Edits that leave it out keep it, on the page and through the API alike.
+    client.post(reverse("cluster-edit", args=["site-a"]),
+                form_data(minicluster, "site-a", hiveserver2_password="", location="Bonn"))
+    response = client.put("/api/clusters/site-a/", {"location": "Berlin"},
+                          content_type="application/json")
+    assert response.status_code == 200, response.json()
+    cluster = Cluster.objects.get(name="site-a")
+    assert (cluster.location, cluster.hiveserver2_password) == ("Berlin", password)
+    assert not AuditEntry.objects.filter(detail__contains=password).exists()
+
+
+def test_registration_with_a_wrong_or_no_hiveserver2_password_is_refused(
+    client, make_user, minicluster
+):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    for password, reason in (("guess", "refused the password of lockstep"),
+                             ("", "probably requires a password")):
+        response = client.post(reverse("cluster-new"),
+                               form_data(minicluster, "site-a", hiveserver2_password=password))
+        errors = response.context["form"].non_field_errors()
+        assert any(e.startswith("HiveServer2 check failed") and reason in e for e in errors)
+        assert 'value="guess"' not in response.content.decode()
+    assert not Cluster.objects.exists()
+
+
+def test_forgetting_the_hiveserver2_password_connects_without_one(client, make_user, clusters,
+                                                                  minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    response = client.post(reverse("cluster-edit", args=["site-a"]),
+                           form_data(minicluster, "site-a", hiveserver2_password="",
+                                     forget_hiveserver2_password="on"))
+    # The mini cluster requires authentication, so the edit is refused and nothing changes.
+    assert any("probably requires a password" in e
+               for e in response.context["form"].non_field_errors())
+    assert Cluster.objects.get(name="site-a").hiveserver2_password

@@ -5,6 +5,8 @@ stopping it does not stop the one the rest of the suite shares.
 """
 
 import io
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +16,6 @@ import pytest
 import redis
 from django.core.management import CommandError, call_command
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap
 from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
@@ -28,13 +29,19 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def own_layout(tmp_path: Path, settings) -> Layout:
+def own_layout(settings) -> Layout:
+    # Not in pytest's tmp_path, which is closed to other users: Spark's account must
+    # reach its directories.
+    var_dir = Path(settings.VAR_DIR) / "own-minicluster"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(mode=0o700)  # closed to others, as a mini cluster's files should be
     # 100 ports past the suite's own: clear of every mini cluster run at whole thousands.
     suite_offset = settings.MINICLUSTER.redis_port - BASE_REDIS_PORT
-    layout = Layout.build(tmp_path / "minicluster", offset=suite_offset + 100)
+    layout = Layout.build(var_dir, offset=suite_offset + 100)
     settings.MINICLUSTER = layout
     yield layout
     services.down(layout)
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def test_up_status_down_round_trip(own_layout: Layout):
@@ -64,7 +71,7 @@ def test_up_status_down_round_trip(own_layout: Layout):
     webhdfs = WebHdfs(own_layout.webhdfs_url("site-a"), CONSOLE_USER)
     assert [d.path for d in webhdfs.snapshottable_dirs()] == ["/data"]
 
-    hive = HiveServer2(HOST, site_a.hiveserver2, CONSOLE_USER)
+    hive = services.hiveserver2_client(own_layout, "site-a")
     hive.query("CREATE TABLE probe (id INT, name STRING) USING parquet")
     hive.query("INSERT INTO probe VALUES (1, 'one'), (2, 'two')")
     assert hive.query("SELECT id, name FROM probe ORDER BY id") == [(1, "one"), (2, "two")]
@@ -117,3 +124,16 @@ def test_socket_probe_of_a_closed_port_is_empty():
         sock.bind((HOST, 0))
         free_port = sock.getsockname()[1]
     assert processes.exchange(HOST, free_port, b"ruok") == b""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Spark as another account")
+def test_spark_is_not_started_where_its_account_cannot_reach(settings):
+    closed = Path(settings.VAR_DIR) / "closed"
+    closed.mkdir(mode=0o700)
+    try:
+        # The mini cluster may open its own directory and the one that holds it, not more.
+        layout = Layout.build(closed / "var" / "minicluster", offset=2000)
+        with pytest.raises(services.MiniClusterError, match=f"because {closed} is closed to it"):
+            services.hiveserver2_service(layout, "site-a").prepare()
+    finally:
+        shutil.rmtree(closed)

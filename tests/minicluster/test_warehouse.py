@@ -1,15 +1,15 @@
 """A table written through HiveServer2 is an ordinary directory to WebHDFS: listed,
 read and snapshotted like any other, at the same path."""
 
-from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
-from minicluster.layout import CONSOLE_USER, HOST
+from minicluster.layout import CONSOLE_USER
+from minicluster.services import hiveserver2_client
 
 TABLE_DIR = "/data/warehouse/probe.db/events"
 
 
 def test_table_written_through_pyhive_is_listed_read_and_snapshotted(minicluster):
-    hive = HiveServer2(HOST, minicluster.sites["site-a"].hiveserver2, "alice")
+    hive = hiveserver2_client(minicluster, "site-a", "alice")
     webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
     hive.query("CREATE DATABASE IF NOT EXISTS probe")
     hive.query("DROP TABLE IF EXISTS probe.events")
@@ -34,3 +34,20 @@ def test_table_written_through_pyhive_is_listed_read_and_snapshotted(minicluster
     assert any(path.startswith("warehouse/probe.db/events/part-") for path in created)
     webhdfs.delete_snapshot("/data", "before-second-insert")
     assert hive.query("SELECT count(*) FROM probe.events") == [(2,)]
+
+
+def test_spark_reads_and_extends_a_table_that_webhdfs_wrote(minicluster):
+    """Replication writes a table's files through WebHDFS (root) into the warehouse that
+    the unprivileged Spark owns; after failover Spark must read and extend them."""
+    webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
+    location = "/data/warehouse/copied.db/lines"
+    webhdfs.makedirs(location)
+    webhdfs.write(f"{location}/part-00000.txt", b"one\ntwo\n", overwrite=True)
+    hive = hiveserver2_client(minicluster, "site-a", "alice")
+    hive.query("DROP TABLE IF EXISTS copied_lines")
+    hive.query("CREATE TABLE copied_lines (line STRING) USING text "
+               f"LOCATION 'file:{minicluster.site_root('site-a')}{location}'")
+    assert sorted(hive.query("SELECT line FROM copied_lines")) == [("one",), ("two",)]
+    hive.query("INSERT INTO copied_lines VALUES ('three')")
+    assert hive.query("SELECT count(*) FROM copied_lines") == [(3,)]
+    hive.query("DROP TABLE copied_lines")
