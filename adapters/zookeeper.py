@@ -105,6 +105,17 @@ class ZooKeeper:
         except KazooException as error:
             raise ZooKeeperError(f"deleting {path} on {self.hosts} failed: {error}") from error
 
+    def claim_root(self) -> None:
+        """Create ROOT with the console's ACL before anyone else can: a node another local
+        user made first would lock the console out or feed readers its own identities."""
+        try:
+            self.client.ensure_path(ROOT)
+            self._protect(ROOT)
+        except NoAuthError as error:
+            raise self._not_ours("") from error
+        except KazooException as error:
+            raise ZooKeeperError(f"creating {ROOT} on {self.hosts} failed: {error}") from error
+
     def _protect(self, *paths: str) -> None:
         """Give nodes made before the console had a credential (or by another hand that
         left them open) the console's ACL: creating or deleting a child needs the

@@ -14,6 +14,7 @@ from pathlib import Path
 from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap, LdapError
 from adapters.webhdfs import WebHdfs
+from adapters.zookeeper import ZooKeeper
 from minicluster import accounts, processes
 from minicluster.layout import ACCOUNTS, CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 from minicluster.webhdfs import launcher as webhdfs_launcher
@@ -113,6 +114,14 @@ def zookeeper_service(layout: Layout, site: str) -> Service:
             "maxSessionTimeout=60000\n"
         )
 
+    def claim_root() -> None:
+        # The console's credential comes from its settings (ZOOKEEPER_AUTH), read here
+        # because the mini cluster is started by manage.py and the tests, both configured.
+        from django.conf import settings
+
+        with ZooKeeper(layout.zookeeper_hosts(site), auth=settings.ZOOKEEPER_AUTH) as zookeeper:
+            zookeeper.claim_root()
+
     return Service(
         name=f"{site}/zookeeper",
         port=port,
@@ -125,6 +134,7 @@ def zookeeper_service(layout: Layout, site: str) -> Service:
         ready_timeout=30,
         marker=str(config),
         prepare=prepare,
+        after_start=claim_root,
     )
 
 

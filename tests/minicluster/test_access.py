@@ -96,6 +96,17 @@ def test_anyone_reads_identities_but_only_the_console_changes_them(pairing, mini
         assert read_identity(reader).peer == "site-b"
 
 
+def test_the_console_owns_its_root_from_the_moment_zookeeper_starts(minicluster):
+    """Nobody can come first: `minicluster up` creates the root with the console's ACL."""
+    client = anonymous(minicluster, "site-b")
+    try:
+        assert set(client.get_acls(ROOT)[0]) == set(console_acl(settings.ZOOKEEPER_AUTH))
+        with pytest.raises(NoAuthError):
+            client.create(f"{ROOT}/squatter", b"{}")
+    finally:
+        client.stop()
+
+
 def test_nodes_left_open_before_are_protected_when_the_console_writes(clusters, minicluster):
     hosts = minicluster.zookeeper_hosts("site-a")
     with ZooKeeper(hosts, auth=settings.ZOOKEEPER_AUTH) as console:
