@@ -58,6 +58,7 @@ class Cluster:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self.receivers.close()
+        self.namespace.close()
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ async def content_summary(cluster: Cluster, call: Call, _: web.Request) -> web.R
 
 async def fs_status(cluster: Cluster, _: Call, __: web.Request) -> web.Response:
     """GETSTATUS (Hadoop 3.4): the space of the disk that holds the cluster root."""
-    disk = os.statvfs(cluster.namespace.settings.root)
+    disk = os.statvfs(cluster.namespace.live.fd)
     capacity = disk.f_blocks * disk.f_frsize
     return web.json_response({"FsStatus": {
         "capacity": capacity,
@@ -377,13 +378,9 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
 
 async def _staged_write(cluster: Cluster, request: web.Request,
                         commit: Callable[[str], Any]) -> None:
-    staged = cluster.namespace.staging_file()
-    try:
-        await receive_body(cluster.receivers, request, staged)
+    with cluster.namespace.staging() as (staged, fd):
+        await receive_body(cluster.receivers, request, fd)
         await cluster.run(commit, staged)
-    finally:
-        if os.path.exists(staged):
-            os.unlink(staged)
 
 
 async def dn_create(cluster: Cluster, call: Call, request: web.Request) -> web.Response:

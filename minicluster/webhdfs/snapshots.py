@@ -5,13 +5,12 @@ state directory: no file content is copied, and since every write path replaces
 or copies a shared inode instead of changing it, the links keep the old bytes.
 """
 
-import os
-import shutil
 import time
+from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 
 from minicluster.webhdfs import diff
+from minicluster.webhdfs.disk import link_tree
 from minicluster.webhdfs.errors import AccessControl, SnapshotFailure
 from minicluster.webhdfs.inodes import Node
 from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace, Target, join
@@ -37,24 +36,6 @@ class SnapshotInfo:
 def default_name(now_ms: int) -> str:
     """HDFS's generated name, e.g. s20260412-151029.033 (server local time)."""
     return time.strftime("s%Y%m%d-%H%M%S", time.localtime(now_ms / 1000)) + f".{now_ms % 1000:03d}"
-
-
-def link_tree(source: str, tree: Path, entries: diff.Entries) -> diff.Entries:
-    """Mirror the walked directories in `tree` and hard-link every file into it; entries
-    that vanished under a concurrent writer are left out."""
-    os.mkdir(tree)
-    kept = entries[:1]
-    for entry in entries[1:]:
-        rel, _, node = entry
-        try:
-            if node.is_dir:
-                os.mkdir(os.path.join(tree, rel))
-            else:
-                os.link(os.path.join(source, rel), os.path.join(tree, rel))
-        except FileNotFoundError:
-            continue
-        kept.append(entry)
-    return kept
 
 
 class Snapshots:
@@ -134,8 +115,11 @@ class Snapshots:
         entries = self.ns.walk(target)
         with self.store.transaction():
             snap_id = self.store.add_snapshot(node.file_id, name, now)
-            kept = link_tree(target.disk or "", self.ns.snapshot_dir / str(snap_id), entries)
-            self.store.add_entries(snap_id, kept)
+            gone = link_tree(self.ns.live, target.disk or "", self.ns.snapshot_trees,
+                             str(snap_id), [(rel, parent, entry.is_dir)
+                                            for rel, parent, entry in entries])
+            self.store.add_entries(snap_id, [entry for entry in entries
+                                             if entry[0] not in gone])
         return join(target.path, f"{DOT_SNAPSHOT}/{name}")
 
     def delete(self, caller: Caller, path: str, name: str | None) -> None:
@@ -146,7 +130,8 @@ class Snapshots:
             raise SnapshotFailure(f"Cannot delete snapshot {name} from path {target.path}: "
                                   "the snapshot does not exist.")
         self.store.remove_snapshot(found[0])
-        shutil.rmtree(self.ns.snapshot_dir / str(found[0]), ignore_errors=True)
+        with suppress(FileNotFoundError):
+            self.ns.snapshot_trees.rmtree(str(found[0]))
 
     def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
         target, node = self._snapshottable(caller, path, write=True)

@@ -49,17 +49,13 @@ def must_close(request: web.Request) -> bool:
     return request.get(_SPLICED, False)
 
 
-async def receive_body(threads: Receivers, request: web.Request, staged: str) -> None:
-    """Write the request's body into the (existing, empty) file `staged`."""
-    fd = os.open(staged, os.O_WRONLY | os.O_TRUNC)
-    try:
-        sock = _spliceable_socket(request)
-        if sock is None:
-            await _receive_streamed(threads.writers, request, fd)
-        else:
-            await _receive_spliced(threads.receivers, request, sock, fd)
-    finally:
-        os.close(fd)
+async def receive_body(threads: Receivers, request: web.Request, fd: int) -> None:
+    """Write the request's body into the empty file open as `fd`."""
+    sock = _spliceable_socket(request)
+    if sock is None:
+        await _receive_streamed(threads.writers, request, fd)
+    else:
+        await _receive_spliced(threads.receivers, request, sock, fd)
 
 
 def _spliceable_socket(request: web.Request) -> int | None:
