@@ -30,7 +30,7 @@ from minicluster.webhdfs.namespace import LIST_LIMIT, Namespace, Settings, split
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
-from minicluster.webhdfs.upload import Receivers, must_close, receive_body
+from minicluster.webhdfs.upload import Receivers, UploadLimits, must_close, receive_body
 
 PREFIX = "/webhdfs/v1"
 DEFAULT_WEB_USER = "dr.who"  # hadoop.http.staticuser.user
@@ -42,14 +42,14 @@ class Cluster:
     """One cluster's namespace, its addresses, and the thread its metadata work runs on."""
 
     def __init__(self, settings: Settings, host: str, namenode_port: int,
-                 datanode_port: int) -> None:
+                 datanode_port: int, limits: UploadLimits | None = None) -> None:
         self.namespace = Namespace(settings)
         self.snapshots = Snapshots(self.namespace)
         self.host = host
         self.namenode_port = namenode_port
         self.datanode_port = datanode_port
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
-        self.receivers = Receivers()
+        self.receivers = Receivers(limits)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -378,7 +378,8 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
 
 async def _staged_write(cluster: Cluster, request: web.Request,
                         commit: Callable[[str], Any]) -> None:
-    with cluster.namespace.staging() as (staged, fd):
+    with cluster.receivers.upload_from(request.remote or ""), \
+            cluster.namespace.staging() as (staged, fd):
         await receive_body(cluster.receivers, request, fd)
         await cluster.run(commit, staged)
 

@@ -74,3 +74,11 @@ class SnapshotFailure(IOFailure):
 
 class AclFailure(IOFailure):
     java_class = "org.apache.hadoop.hdfs.protocol.AclException"
+
+
+class SocketTimeout(IOFailure):
+    java_class = "java.net.SocketTimeoutException"
+
+
+class Retriable(IOFailure):
+    java_class = "org.apache.hadoop.ipc.RetriableException"
