@@ -26,7 +26,13 @@ from minicluster.webhdfs.errors import (
     RemoteError,
 )
 from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION
-from minicluster.webhdfs.namespace import LIST_LIMIT, Namespace, Settings, split_path
+from minicluster.webhdfs.namespace import (
+    LIST_LIMIT,
+    MAX_MTIME,
+    Namespace,
+    Settings,
+    split_path,
+)
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
@@ -75,6 +81,7 @@ def parse_call(request: web.Request, namespace: Namespace) -> Call:
     # Percent-decoding only: a '+' in a path is a plus, as in Hadoop.
     path = "/" + "/".join(split_path(unquote(raw) or "/"))
     params = Params.from_query(request.rel_url.raw_query_string)
+    params.check_types()
     user = params.text("user.name") or DEFAULT_WEB_USER
     doas = params.text("doas")
     if doas and doas != user and not namespace.caller(user).superuser:
@@ -289,7 +296,7 @@ async def set_permission(cluster: Cluster, call: Call, _: web.Request) -> web.Re
 
 
 async def set_times(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
-    mtime = call.params.integer("modificationtime", -1, minimum=-1)
+    mtime = call.params.integer("modificationtime", -1, minimum=-1, maximum=MAX_MTIME)
     atime = call.params.integer("accesstime", -1, minimum=-1)
     await cluster.run(cluster.namespace.set_times, call.caller, call.path, mtime, atime)
     return empty()

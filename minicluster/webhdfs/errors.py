@@ -26,7 +26,7 @@ class IllegalArgument(RemoteError):
     status = 400
 
 
-class ReservedName(IllegalArgument):
+class HadoopIllegalArgument(IllegalArgument):
     java_class = "org.apache.hadoop.HadoopIllegalArgumentException"
 
 

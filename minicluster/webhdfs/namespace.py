@@ -26,11 +26,11 @@ from minicluster.webhdfs.errors import (
     AccessControl,
     FileAlreadyExists,
     FileNotFound,
+    HadoopIllegalArgument,
     InvalidPath,
     IOFailure,
     ParentNotDirectory,
     PathIsNotEmptyDirectory,
-    ReservedName,
     SnapshotAccessControl,
     SnapshotFailure,
 )
@@ -54,6 +54,7 @@ BYTES_PER_CHECKSUM = 512
 MIN_BLOCK_SIZE = 1024 * 1024
 MAX_REPLICATION = 512
 LIST_LIMIT = 1000  # dfs.ls.limit
+MAX_MTIME = (2**63 - 1) // 1_000_000  # the latest the disk can date a file, in ms (2262)
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,7 @@ class Namespace:
         dir_path, dir_node = chain[-1]
         if not dir_node.snapshottable:
             if write:
-                raise ReservedName(f'"{DOT_SNAPSHOT}" is a reserved name.')
+                raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
             return Target(path, None, chain)
         if write:
             raise SnapshotAccessControl("Modification on a read-only snapshot is disallowed")
@@ -476,7 +477,7 @@ class Namespace:
     def _writable(self, caller: Caller, path: str) -> Target:
         target = self.resolve(caller, path, write=True)
         if DOT_SNAPSHOT in split_path(path):
-            raise ReservedName(f'"{DOT_SNAPSHOT}" is a reserved name.')
+            raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
         return target
 
     def _existing(self, caller: Caller, path: str) -> tuple[Target, Node]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from minicluster.webhdfs import diff
 from minicluster.webhdfs.disk import link_tree
-from minicluster.webhdfs.errors import AccessControl, SnapshotFailure
+from minicluster.webhdfs.errors import AccessControl, HadoopIllegalArgument, SnapshotFailure
 from minicluster.webhdfs.inodes import Node
 from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace, Target, join
 from minicluster.webhdfs.permissions import READ, Caller, check_access, check_owner
@@ -36,6 +36,21 @@ class SnapshotInfo:
 def default_name(now_ms: int) -> str:
     """HDFS's generated name, e.g. s20260412-151029.033 (server local time)."""
     return time.strftime("s%Y%m%d-%H%M%S", time.localtime(now_ms / 1000)) + f".{now_ms % 1000:03d}"
+
+
+def check_name(name: str) -> None:
+    """Refuse what HDFS refuses as a snapshot name, and the names that would read as a
+    path step ('..' made DIR/.snapshot/.. a second name for DIR)."""
+    if not name:
+        raise HadoopIllegalArgument("Snapshot name cannot be empty")
+    if "/" in name:
+        raise HadoopIllegalArgument('Snapshot name cannot contain "/"')
+    if "\0" in name:
+        raise HadoopIllegalArgument("Snapshot name cannot contain a NUL character")
+    if name in (".", ".."):
+        raise HadoopIllegalArgument(f'Snapshot name cannot be "{name}"')
+    if name == DOT_SNAPSHOT:
+        raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
 
 
 class Snapshots:
@@ -103,8 +118,7 @@ class Snapshots:
         check_owner(caller, node, target.path)
         now = self.ns.clock.now()
         name = name or default_name(now)
-        if "/" in name or name == DOT_SNAPSHOT:
-            raise SnapshotFailure(f'Invalid snapshot name: "{name}"')
+        check_name(name)
         existing = self.store.snapshots(node.file_id)
         if any(other == name for _, other, _ in existing):
             raise SnapshotFailure("Failed to add snapshot: there is already a snapshot with "
@@ -134,14 +148,14 @@ class Snapshots:
             self.ns.snapshot_trees.rmtree(str(found[0]))
 
     def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
+        new = new or ""
+        check_name(new)
         target, node = self._snapshottable(caller, path, write=True)
         check_owner(caller, node, target.path)
         found = self.store.snapshot(node.file_id, old or "")
         if found is None:
             raise SnapshotFailure(f"The snapshot {old} does not exist for directory "
                                   f"{target.path}")
-        if not new or "/" in new or new == DOT_SNAPSHOT:
-            raise SnapshotFailure(f'Invalid snapshot name: "{new}"')
         if self.store.snapshot(node.file_id, new):
             raise SnapshotFailure(f"The snapshot {new} already exists for directory "
                                   f"{target.path}")
