@@ -198,8 +198,18 @@ def link_tree(source: Tree, top: str, trees: Tree, name: str,
     """Mirror the directories of `entries` (relative path below `top`, its parent's,
     whether it is a directory; parents first, '' for `top` itself) as a new directory
     `name` of `trees`, and hard-link every file into it. Returns the relative paths
-    that vanished (or became links) under a concurrent writer and were left out."""
+    that vanished (or became links) under a concurrent writer and were left out. On
+    failure nothing is left behind, so the next snapshot can take the name."""
     trees.mkdir(name)
+    try:
+        return _link_entries(source, top, trees, name, entries)
+    except BaseException:
+        trees.rmtree(name)
+        raise
+
+
+def _link_entries(source: Tree, top: str, trees: Tree, name: str,
+                  entries: list[tuple[str, str | None, bool]]) -> set[str]:
     gone: set[str] = set()
     current: str | None = None
     fds: list[int | None] = []
