@@ -39,7 +39,7 @@ WRITE_BATCH = 1024 * 1024
 WRITER_THREADS = 8
 RECEIVER_THREADS = 32
 TURN_S = 1.0  # longest a body keeps a receiver thread before it queues again
-HOLD_S = 0.05  # how long a receiver waits for more bytes before it hands the body back
+HOLD_S = 0.02  # how long a receiver waits for more bytes before it hands the body back
 _SPLICED = web.RequestKey("spliced", bool)
 log = logging.getLogger(__name__)
 
