@@ -19,8 +19,10 @@ from urllib.parse import quote, unquote, urlencode
 from aiohttp import web
 
 from minicluster.webhdfs import checksum
+from minicluster.webhdfs.disk import is_gone
 from minicluster.webhdfs.errors import (
     Authorization,
+    FileNotFound,
     IllegalArgument,
     IOFailure,
     RemoteError,
@@ -461,9 +463,7 @@ def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Appli
         except RemoteError as error:
             return web.json_response(error.body(), status=error.status)
         except OSError as error:
-            # Hadoop reports disk trouble as an IOException.
-            log.exception("I/O error serving %s", request.rel_url)
-            failure = IOFailure(str(error))
+            failure = _disk_failure(request, error)
             return web.json_response(failure.body(), status=failure.status)
         except Exception as error:
             log.exception("error serving %s", request.rel_url)
@@ -473,3 +473,14 @@ def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Appli
     app = web.Application()
     app.router.add_route("*", PREFIX + "{tail:.*}", dispatch)
     return app
+
+
+def _disk_failure(request: web.Request, error: OSError) -> RemoteError:
+    if is_gone(error):
+        # The path changed between its check and its use: a concurrent writer, or a
+        # directory swapped for a symbolic link, which is never followed.
+        return FileNotFound(f"File does not exist: {request.path[len(PREFIX):] or '/'} "
+                            "(it changed while being used; try again)")
+    # Hadoop reports other disk trouble as an IOException.
+    log.exception("I/O error serving %s", request.rel_url)
+    return IOFailure(str(error))

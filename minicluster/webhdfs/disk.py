@@ -39,12 +39,13 @@ _syscall = ctypes.CDLL(None, use_errno=True).syscall
 _syscall.restype = ctypes.c_long
 
 
-def openat2(dir_fd: int, rel: str, flags: int, mode: int = 0) -> int:
+def openat2(dir_fd: int, rel: str, flags: int) -> int:
     """Open `rel` beneath `dir_fd` ('' is the directory itself) without following any
-    symbolic link, crossing a mount or climbing above it."""
+    symbolic link, crossing a mount or climbing above it (never creating it: the mode
+    is 0)."""
     if "\0" in rel:
         raise ValueError(f"embedded null byte in {rel!r}")
-    how = _OpenHow(flags | os.O_CLOEXEC, mode if flags & os.O_CREAT else 0, CONFINED)
+    how = _OpenHow(flags | os.O_CLOEXEC, 0, CONFINED)
     fd = _syscall(ctypes.c_long(SYS_OPENAT2), ctypes.c_int(dir_fd),
                   ctypes.c_char_p(os.fsencode(rel or ".")), ctypes.byref(how),
                   ctypes.c_size_t(ctypes.sizeof(how)))
@@ -68,7 +69,6 @@ class Tree:
     directory itself, 'a/b' below it) and never passes through a symbolic link."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
         self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             os.close(openat2(self.fd, "", os.O_PATH))
@@ -82,8 +82,8 @@ class Tree:
     def close(self) -> None:
         os.close(self.fd)
 
-    def open(self, rel: str, flags: int, mode: int = 0o644) -> int:
-        return openat2(self.fd, rel, flags, mode)
+    def open(self, rel: str, flags: int) -> int:
+        return openat2(self.fd, rel, flags)
 
     def open_file(self, rel: str, flags: int) -> int:
         """A regular file, open; anything else (a directory, a FIFO that would block
