@@ -202,7 +202,8 @@ def test_a_silent_client_is_told_and_leaves_no_file(strict_site: Site) -> None:
         answer = _answer(sock)
     assert IDLE_S * 0.8 < time.monotonic() - start < IDLE_S + 10
     assert answer.startswith(b"HTTP/1.1 403")
-    assert b"sent nothing for" in answer and b"after 3 bytes" in answer
+    # Silent since its first bytes, it is both idle and too slow: either may be named.
+    assert b"3 bytes" in answer and b"upload abandoned, send the file again" in answer
     assert _staged(strict_site) == []
     assert strict_site.client().status(path, strict=False) is None
 
