@@ -10,6 +10,7 @@ from aiohttp import web
 
 from minicluster.webhdfs.app import DATANODE_OPS, NAMENODE_OPS, Cluster, build_app
 from minicluster.webhdfs.namespace import Settings
+from minicluster.webhdfs.upload import UploadLimits
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +27,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--default-group", default="supergroup")
     parser.add_argument("--groups", type=Path, help='JSON {"user": ["group", ...]}; users it '
                         "does not name get their operating-system groups")
+    defaults = UploadLimits()
+    parser.add_argument("--upload-idle-timeout", type=float, default=defaults.idle_timeout_s,
+                        help="seconds an upload may send nothing before it is given up "
+                        "(default %(default)s)")
+    parser.add_argument("--upload-min-rate", type=int, default=defaults.min_rate,
+                        help="bytes/s an upload must keep up beyond its idle timeout "
+                        "(default %(default)s)")
+    parser.add_argument("--uploads-per-client", type=int, default=defaults.per_client,
+                        help="uploads one client address may send at once "
+                        "(default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -35,7 +46,9 @@ async def serve(args: argparse.Namespace) -> None:
         default_owner=args.default_owner or args.superuser, default_group=args.default_group,
         groups_file=args.groups,
     )
-    cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port)
+    limits = UploadLimits(args.upload_idle_timeout, args.upload_min_rate,
+                          args.uploads_per_client)
+    cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port, limits)
     runners = [web.AppRunner(build_app(cluster, ops), access_log=None)
                for ops in (NAMENODE_OPS, DATANODE_OPS)]
     for runner, port in zip(runners, (args.namenode_port, args.datanode_port), strict=True):

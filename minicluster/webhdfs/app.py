@@ -19,18 +19,26 @@ from urllib.parse import quote, unquote, urlencode
 from aiohttp import web
 
 from minicluster.webhdfs import checksum
+from minicluster.webhdfs.disk import is_gone
 from minicluster.webhdfs.errors import (
     Authorization,
+    FileNotFound,
     IllegalArgument,
     IOFailure,
     RemoteError,
 )
 from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION
-from minicluster.webhdfs.namespace import LIST_LIMIT, Namespace, Settings, split_path
+from minicluster.webhdfs.namespace import (
+    LIST_LIMIT,
+    MAX_MTIME,
+    Namespace,
+    Settings,
+    split_path,
+)
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
-from minicluster.webhdfs.upload import Receivers, must_close, receive_body
+from minicluster.webhdfs.upload import Receivers, UploadLimits, must_close, receive_body
 
 PREFIX = "/webhdfs/v1"
 DEFAULT_WEB_USER = "dr.who"  # hadoop.http.staticuser.user
@@ -42,14 +50,14 @@ class Cluster:
     """One cluster's namespace, its addresses, and the thread its metadata work runs on."""
 
     def __init__(self, settings: Settings, host: str, namenode_port: int,
-                 datanode_port: int) -> None:
+                 datanode_port: int, limits: UploadLimits | None = None) -> None:
         self.namespace = Namespace(settings)
         self.snapshots = Snapshots(self.namespace)
         self.host = host
         self.namenode_port = namenode_port
         self.datanode_port = datanode_port
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
-        self.receivers = Receivers()
+        self.receivers = Receivers(limits)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -58,6 +66,7 @@ class Cluster:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self.receivers.close()
+        self.namespace.close()
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ def parse_call(request: web.Request, namespace: Namespace) -> Call:
     # Percent-decoding only: a '+' in a path is a plus, as in Hadoop.
     path = "/" + "/".join(split_path(unquote(raw) or "/"))
     params = Params.from_query(request.rel_url.raw_query_string)
+    params.check_types()
     user = params.text("user.name") or DEFAULT_WEB_USER
     doas = params.text("doas")
     if doas and doas != user and not namespace.caller(user).superuser:
@@ -189,7 +199,7 @@ async def content_summary(cluster: Cluster, call: Call, _: web.Request) -> web.R
 
 async def fs_status(cluster: Cluster, _: Call, __: web.Request) -> web.Response:
     """GETSTATUS (Hadoop 3.4): the space of the disk that holds the cluster root."""
-    disk = os.statvfs(cluster.namespace.settings.root)
+    disk = os.statvfs(cluster.namespace.live.fd)
     capacity = disk.f_blocks * disk.f_frsize
     return web.json_response({"FsStatus": {
         "capacity": capacity,
@@ -288,7 +298,7 @@ async def set_permission(cluster: Cluster, call: Call, _: web.Request) -> web.Re
 
 
 async def set_times(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
-    mtime = call.params.integer("modificationtime", -1, minimum=-1)
+    mtime = call.params.integer("modificationtime", -1, minimum=-1, maximum=MAX_MTIME)
     atime = call.params.integer("accesstime", -1, minimum=-1)
     await cluster.run(cluster.namespace.set_times, call.caller, call.path, mtime, atime)
     return empty()
@@ -377,13 +387,10 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
 
 async def _staged_write(cluster: Cluster, request: web.Request,
                         commit: Callable[[str], Any]) -> None:
-    staged = cluster.namespace.staging_file()
-    try:
-        await receive_body(cluster.receivers, request, staged)
+    with cluster.receivers.upload_from(request.remote or ""), \
+            cluster.namespace.staging() as (staged, fd):
+        await receive_body(cluster.receivers, request, fd)
         await cluster.run(commit, staged)
-    finally:
-        if os.path.exists(staged):
-            os.unlink(staged)
 
 
 async def dn_create(cluster: Cluster, call: Call, request: web.Request) -> web.Response:
@@ -456,9 +463,7 @@ def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Appli
         except RemoteError as error:
             return web.json_response(error.body(), status=error.status)
         except OSError as error:
-            # Hadoop reports disk trouble as an IOException.
-            log.exception("I/O error serving %s", request.rel_url)
-            failure = IOFailure(str(error))
+            failure = _disk_failure(request, error)
             return web.json_response(failure.body(), status=failure.status)
         except Exception as error:
             log.exception("error serving %s", request.rel_url)
@@ -468,3 +473,14 @@ def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Appli
     app = web.Application()
     app.router.add_route("*", PREFIX + "{tail:.*}", dispatch)
     return app
+
+
+def _disk_failure(request: web.Request, error: OSError) -> RemoteError:
+    if is_gone(error):
+        # The path changed between its check and its use: a concurrent writer, or a
+        # directory swapped for a symbolic link, which is never followed.
+        return FileNotFound(f"File does not exist: {request.path[len(PREFIX):] or '/'} "
+                            "(it changed while being used; try again)")
+    # Hadoop reports other disk trouble as an IOException.
+    log.exception("I/O error serving %s", request.rel_url)
+    return IOFailure(str(error))

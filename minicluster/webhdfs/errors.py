@@ -26,7 +26,7 @@ class IllegalArgument(RemoteError):
     status = 400
 
 
-class ReservedName(IllegalArgument):
+class HadoopIllegalArgument(IllegalArgument):
     java_class = "org.apache.hadoop.HadoopIllegalArgumentException"
 
 
@@ -74,3 +74,11 @@ class SnapshotFailure(IOFailure):
 
 class AclFailure(IOFailure):
     java_class = "org.apache.hadoop.hdfs.protocol.AclException"
+
+
+class SocketTimeout(IOFailure):
+    java_class = "java.net.SocketTimeoutException"
+
+
+class Retriable(IOFailure):
+    java_class = "org.apache.hadoop.ipc.RetriableException"

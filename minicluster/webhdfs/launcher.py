@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -20,22 +21,24 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def command(root: Path, state: Path, namenode_port: int, datanode_port: int, superuser: str,
-            host: str = "127.0.0.1", groups: Path | None = None) -> list[str]:
+            host: str = "127.0.0.1", groups: Path | None = None,
+            options: Sequence[str] = ()) -> list[str]:
+    """The server's command line; `options` are further flags (see `--help`)."""
     argv = [
         sys.executable, "-m", "minicluster.webhdfs",
         "--root", str(root), "--state", str(state), "--host", host,
         "--namenode-port", str(namenode_port), "--datanode-port", str(datanode_port),
         "--superuser", superuser,
     ]
-    return argv + (["--groups", str(groups)] if groups else [])
+    return argv + (["--groups", str(groups)] if groups else []) + list(options)
 
 
 def start(root: Path, state: Path, namenode_port: int, datanode_port: int, superuser: str,
           log: IO[bytes] | int = subprocess.DEVNULL, host: str = "127.0.0.1",
-          groups: Path | None = None) -> subprocess.Popen[bytes]:
+          groups: Path | None = None, options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     """Launch the server; it runs until `stop`."""
     return subprocess.Popen(
-        command(root, state, namenode_port, datanode_port, superuser, host, groups),
+        command(root, state, namenode_port, datanode_port, superuser, host, groups, options),
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **environment()},
     )
 

@@ -6,29 +6,31 @@ time they are seen. Every method runs on the one namespace thread, so a file
 operation and its metadata update form one step; `reconcile` mends what a crash
 between the two can leave (rows whose path is gone are dropped, unknown files get
 defaults). Paths under `DIR/.snapshot/NAME` read the snapshot's catalog and its
-hard-link tree in the state directory.
+hard-link tree in the state directory. The disk is only ever reached through the
+descriptor-held trees of disk.py (the root, the snapshot trees, the staging area), so
+a name swapped for a symbolic link never leads outside them.
 """
 
 import os
-import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from minicluster.webhdfs import acl
+from minicluster.webhdfs.disk import Tree, append_data, subpath
 from minicluster.webhdfs.errors import (
     AccessControl,
     FileAlreadyExists,
     FileNotFound,
+    HadoopIllegalArgument,
     InvalidPath,
     IOFailure,
     ParentNotDirectory,
     PathIsNotEmptyDirectory,
-    ReservedName,
     SnapshotAccessControl,
     SnapshotFailure,
 )
@@ -52,6 +54,7 @@ BYTES_PER_CHECKSUM = 512
 MIN_BLOCK_SIZE = 1024 * 1024
 MAX_REPLICATION = 512
 LIST_LIMIT = 1000  # dfs.ls.limit
+MAX_MTIME = (2**63 - 1) // 1_000_000  # the latest the disk can date a file, in ms (2262)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class Clock:
 
 @dataclass
 class Target:
-    """A resolved path: its inode if it exists and the directories above it."""
+    """A resolved path: its inode if it exists and the directories above it. `disk` is
+    where it lies relative to the root tree, or to the snapshot trees for a path inside
+    a snapshot."""
 
     path: str
     node: Node | None
@@ -99,7 +104,7 @@ def split_path(path: str) -> list[str]:
     if not path.startswith("/"):
         raise InvalidPath(f"Invalid path name Path is not absolute: {path}")
     parts = [part for part in path.split("/") if part]
-    if any(part in (".", "..") or ":" in part for part in parts):
+    if any(part in (".", "..") or ":" in part or "\0" in part for part in parts):
         raise InvalidPath(f"Invalid path name Invalid file name: {path}")
     return parts
 
@@ -126,18 +131,17 @@ class OnDisk:
         return row is not None and bool(row[2]) == self.is_dir and row[11] == self.ino
 
 
-def on_disk(path: str) -> OnDisk | None:
+def on_disk(tree: Tree, rel: str) -> OnDisk | None:
     """A regular file or directory; None for anything else (missing, symlinks and
-    devices are invisible, so nothing escapes the root)."""
-    try:
-        st = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
+    devices are invisible)."""
+    st = tree.lstat(rel)
+    if st is None or not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
         return None
-    return OnDisk.of(st) if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) else None
+    return OnDisk.of(st)
 
 
-def visible_children(disk: str) -> Iterator[os.DirEntry]:
-    with os.scandir(disk) as entries:
+def visible_children(tree: Tree, rel: str) -> Iterator[os.DirEntry]:
+    with tree.scandir(rel) as entries:
         for entry in entries:
             if entry.name != DOT_SNAPSHOT and (
                 entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False)
@@ -145,56 +149,23 @@ def visible_children(disk: str) -> Iterator[os.DirEntry]:
                 yield entry
 
 
-def set_mtime(disk: str, mtime: int) -> None:
-    os.utime(disk, ns=(mtime * 1_000_000, mtime * 1_000_000))
-
-
-def append_data(src: str, dst: str) -> None:
-    """Append file `src` to file `dst` inside the kernel."""
-    with open(src, "rb") as source, open(dst, "r+b") as target:
-        offset = os.fstat(target.fileno()).st_size
-        remaining = os.fstat(source.fileno()).st_size
-        while remaining:
-            copied = os.copy_file_range(source.fileno(), target.fileno(), remaining,
-                                        offset_dst=offset)
-            offset += copied
-            remaining -= copied
-
-
-def take_parent_owner(disk: str) -> None:
-    """Give what the server just put at `disk` its parent directory's owner on disk.
-
-    The server runs as root, but a directory may belong to another local account: the
-    Spark warehouse belongs to the unprivileged account the Spark Thrift Server runs as,
-    which must read and extend the tables that replication writes there. HDFS owners
-    are kept in the store either way; this is only about the local filesystem."""
-    if os.geteuid() != 0:
-        return  # only root can give a file away: all of the tree is the server's own
-    parent = os.open(os.path.dirname(disk), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        owner = os.fstat(parent)
-        if owner.st_uid != 0:
-            # Relative to the directory whose owner was read and never through a link:
-            # that owner may swap names in its directory meanwhile, but is only ever
-            # handed what lies in it (the kernel keeps it from hard-linking others' files).
-            os.chown(os.path.basename(disk), owner.st_uid, owner.st_gid, dir_fd=parent,
-                     follow_symlinks=False)
-    finally:
-        os.close(parent)
+def set_mtime(tree: Tree, rel: str, mtime: int) -> None:
+    tree.set_mtime_ns(rel, mtime * 1_000_000)
 
 
 class Namespace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.root = str(settings.root)
-        self.snapshot_dir = settings.state / "snapshots"
-        self.tmp_dir = settings.state / "tmp"
-        for directory in (settings.root, self.snapshot_dir, self.tmp_dir):
+        snapshot_dir, tmp_dir = settings.state / "snapshots", settings.state / "tmp"
+        for directory in (settings.root, snapshot_dir, tmp_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        if os.stat(self.root).st_dev != os.stat(settings.state).st_dev:
+        if os.stat(settings.root).st_dev != os.stat(settings.state).st_dev:
             # Snapshots are hard links and writes are renames: both need one filesystem.
-            raise SystemExit(f"--root {self.root} and --state {settings.state} must share "
-                             "a filesystem")
+            raise SystemExit(f"--root {settings.root} and --state {settings.state} must "
+                             "share a filesystem")
+        self.live = Tree(str(settings.root))
+        self.snapshot_trees = Tree(str(snapshot_dir))
+        self.tmp = Tree(str(tmp_dir))
         self.store = Store(settings.state / "namespace.sqlite")
         self.clock = Clock()
         self.groups = GroupMapping(settings.superuser, settings.groups_file)
@@ -208,23 +179,35 @@ class Namespace:
         """Bring the store and the disk back to one story after a crash."""
         stale = [
             path for path, is_dir, ino in self.store.all_inode_paths()
-            if (found := on_disk(self.disk(path))) is None
+            if (found := on_disk(self.live, self.disk(path))) is None
             or (found.is_dir, found.ino) != (bool(is_dir), ino)
         ]
         self.store.drop_inodes(stale)
-        for leftover in self.tmp_dir.iterdir():
-            leftover.unlink()
+        for leftover in self.tmp.names():
+            self.tmp.unlink(leftover)
         known = {str(snap_id) for snap_id in self.store.snapshot_ids()}
-        for tree in self.snapshot_dir.iterdir():
-            if tree.name not in known:
-                shutil.rmtree(tree)
-        root = on_disk(self.root)
+        for tree in self.snapshot_trees.names():
+            if tree not in known:
+                self.snapshot_trees.rmtree(tree)
+        root = on_disk(self.live, "")
         assert root is not None
         if not root.described_by(self.store.inode("/")):
             self._adopt([("/", root)], owner=self.settings.superuser)
 
-    def disk(self, path: str) -> str:
-        return os.path.join(self.root, *split_path(path))
+    def close(self) -> None:
+        for tree in (self.live, self.snapshot_trees, self.tmp):
+            tree.close()
+
+    @staticmethod
+    def disk(path: str) -> str:
+        """Where HDFS path `path` lies in the root tree."""
+        return "/".join(split_path(path))
+
+    def _ino(self, path: str) -> int:
+        found = self.live.lstat(self.disk(path))
+        if found is None:
+            raise FileNotFound(f"File does not exist: {path}")
+        return found.st_ino
 
     def _default_row(self, path: str, file_id: int, disk: OnDisk,
                      owner: str | None = None) -> tuple:
@@ -254,7 +237,7 @@ class Namespace:
         self.store.put_inodes([(
             path, node.file_id, node.is_dir, node.owner, node.group, node.perm,
             ",".join(node.acl), node.replication, node.block_size, node.atime,
-            int(node.snapshottable), os.lstat(self.disk(path)).st_ino,
+            int(node.snapshottable), self._ino(path),
         )])
 
     def _live_node(self, path: str, disk: OnDisk) -> Node:
@@ -273,7 +256,7 @@ class Namespace:
         elif target.dot_snapshot_of:
             count = len(self.store.snapshots(node.file_id))
         else:
-            count = sum(1 for _ in visible_children(target.disk or ""))
+            count = sum(1 for _ in visible_children(self.live, target.disk or ""))
         return node.with_changes(children=count)
 
     def _child(self, target: Target, name: str, node: Node) -> Target:
@@ -284,7 +267,7 @@ class Namespace:
         elif target.dot_snapshot_of:
             child.snapshot = self.store.snapshot(target.dot_snapshot_of[1].file_id, name)
         else:
-            child.disk = os.path.join(target.disk or "", name)
+            child.disk = subpath(target.disk or "", name)
         return child
 
     def caller(self, user: str) -> Caller:
@@ -296,10 +279,10 @@ class Namespace:
         """Walk `path` from the root, checking traverse permission on each directory."""
         parts = split_path(path)
         path = "/" + "/".join(parts)
-        root = on_disk(self.root)
+        root = on_disk(self.live, "")
         assert root is not None
         node = self._live_node("/", root)
-        current, disk = "/", self.root
+        current, disk = "/", ""
         chain: list[tuple[str, Node]] = []
         for index, name in enumerate(parts):
             if not node.is_dir:
@@ -308,8 +291,8 @@ class Namespace:
             chain.append((current, node))
             if name == DOT_SNAPSHOT:
                 return self._resolve_snapshot(caller, path, chain, parts[index + 1:], write)
-            current, disk = join(current, name), os.path.join(disk, name)
-            found = on_disk(disk)
+            current, disk = join(current, name), subpath(disk, name)
+            found = on_disk(self.live, disk)
             if found is None:
                 return Target(path, None, chain, disk)
             node = self._live_node(current, found)
@@ -320,7 +303,7 @@ class Namespace:
         dir_path, dir_node = chain[-1]
         if not dir_node.snapshottable:
             if write:
-                raise ReservedName(f'"{DOT_SNAPSHOT}" is a reserved name.')
+                raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
             return Target(path, None, chain)
         if write:
             raise SnapshotAccessControl("Modification on a read-only snapshot is disallowed")
@@ -345,7 +328,7 @@ class Namespace:
             if found is None:
                 return Target(path, None, chain, snapshot=snapshot, rel=rel)
             node = found
-        disk = os.path.join(self.snapshot_dir, str(snap_id), *rel.split("/")) if rel else None
+        disk = subpath(str(snap_id), rel) if rel else None
         return Target(path, node, chain, disk, snapshot=snapshot, rel=rel)
 
     def _check_subtree(self, caller: Caller, target: Target, action: int) -> None:
@@ -388,7 +371,7 @@ class Namespace:
         stack = [(disk, "")] if top.is_dir else []
         while stack:
             directory, rel = stack.pop()
-            for entry in visible_children(directory):
+            for entry in visible_children(self.live, directory):
                 child = f"{rel}/{entry.name}" if rel else entry.name
                 found = OnDisk.of(entry.stat(follow_symlinks=False))
                 row = known.get(f"{base}/{child}")
@@ -398,7 +381,7 @@ class Namespace:
                     unknown.append((len(out), child, found))
                     out.append((child, rel, top))
                 if found.is_dir:
-                    stack.append((entry.path, child))
+                    stack.append((subpath(directory, entry.name), child))
         adopted = self._adopt([(f"{base}/{child}", found) for _, child, found in unknown])
         for index, child, found in unknown:
             out[index] = (child, out[index][1], self._node(adopted[f"{base}/{child}"], found))
@@ -445,7 +428,7 @@ class Namespace:
 
     def _live_children(self, path: str, disk: str) -> list[tuple[str, Node]]:
         entries = [(entry.name, OnDisk.of(entry.stat(follow_symlinks=False)))
-                   for entry in visible_children(disk)]
+                   for entry in visible_children(self.live, disk)]
         rows = self.store.inodes([join(path, name) for name, _ in entries])
         rows.update(self._adopt([(join(path, name), found) for name, found in entries
                                  if not found.described_by(rows.get(join(path, name)))]))
@@ -480,9 +463,10 @@ class Namespace:
             raise FileNotFound(f"Path is not a file: {path}")
         check_access(caller, node, path, READ)
         assert target.disk is not None
-        stream = open(target.disk, "rb")  # noqa: SIM115 (the caller closes it)
+        tree = self.snapshot_trees if target.snapshot else self.live
+        stream = os.fdopen(tree.open_file(target.disk, os.O_RDONLY), "rb")
         size = os.fstat(stream.fileno()).st_size
-        if DOT_SNAPSHOT in split_path(path):
+        if target.snapshot:
             # As HDFS does, a snapshot reads a file up to the length it had when the
             # snapshot was taken, even while a writer behind our back keeps appending.
             size = min(size, node.length)
@@ -493,7 +477,7 @@ class Namespace:
     def _writable(self, caller: Caller, path: str) -> Target:
         target = self.resolve(caller, path, write=True)
         if DOT_SNAPSHOT in split_path(path):
-            raise ReservedName(f'"{DOT_SNAPSHOT}" is a reserved name.')
+            raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
         return target
 
     def _existing(self, caller: Caller, path: str) -> tuple[Target, Node]:
@@ -516,9 +500,9 @@ class Namespace:
                 wanted = last_mode if index == len(missing) - 1 else mode
                 perm, entries = acl.inherit(parent.acl, wanted, True)
                 now = self.clock.now()
-                os.mkdir(self.disk(path))
-                take_parent_owner(self.disk(path))
-                set_mtime(self.disk(parent_path), now)
+                self.live.mkdir(self.disk(path))
+                self.live.take_parent_owner(self.disk(path))
+                set_mtime(self.live, self.disk(parent_path), now)
                 node = Node(first_id + index, True, 0, now, now, caller.name, parent.group,
                             perm, entries, 0, 0)
                 self.save(path, node)
@@ -577,11 +561,11 @@ class Namespace:
         file_id = self.store.allocate_ids(1)
         with self.store.transaction():
             disk = self.disk(path)
-            os.replace(staged, disk)
-            take_parent_owner(disk)
+            self.live.move(staged, disk, source=self.tmp)
+            self.live.take_parent_owner(disk)
             now = self.clock.now()
-            set_mtime(disk, now)
-            set_mtime(self.disk(parent_path), now)
+            set_mtime(self.live, disk, now)
+            set_mtime(self.live, self.disk(parent_path), now)
             self.save(path, Node(file_id, False, 0, now, now, caller.name, parent.group, perm,
                                   entries, replication, block_size))
 
@@ -596,28 +580,47 @@ class Namespace:
         """Append received bytes; a file shared with a snapshot is copied first."""
         node = self.check_append(caller, path)
         disk = self.disk(path)
-        if os.stat(disk).st_nlink > 1:
-            parent_disk = os.path.dirname(disk)
-            parent_mtime = os.stat(parent_disk).st_mtime_ns
-            copy = self.staging_file()
-            shutil.copyfile(disk, copy)
-            append_data(staged, copy)
-            with self.store.transaction():
-                os.replace(copy, disk)
-                take_parent_owner(disk)
-                self.save(path, node)
-            # Replacing the name is an implementation detail: the parent did not change.
-            os.utime(parent_disk, ns=(parent_mtime, parent_mtime))
-        else:
-            append_data(staged, disk)
-        set_mtime(disk, self.clock.now())
+        target = self.live.open_file(disk, os.O_RDWR)
+        source = self.tmp.open_file(staged, os.O_RDONLY)
+        try:
+            if os.fstat(target).st_nlink > 1:
+                self._append_to_copy(path, node, target, source)
+            else:
+                append_data(source, target)
+        finally:
+            os.close(source)
+            os.close(target)
+        set_mtime(self.live, disk, self.clock.now())
 
-    def staging_file(self) -> str:
-        """A new empty file in the state directory: bytes land there before they are
-        renamed into the tree, so no half-written file is ever visible."""
-        handle, name = tempfile.mkstemp(dir=self.tmp_dir)
-        os.close(handle)
-        return name
+    def _append_to_copy(self, path: str, node: Node, target: int, source: int) -> None:
+        """Put a copy of `target` with `source` appended in its place, leaving the
+        snapshots' link to the old bytes alone."""
+        disk = self.disk(path)
+        parent_disk = disk.rpartition("/")[0]
+        parent = self.live.lstat(parent_disk)
+        assert parent is not None  # `target` was just opened in it
+        with self.staging() as (copy, copy_fd):
+            append_data(target, copy_fd)
+            append_data(source, copy_fd)
+            with self.store.transaction():
+                self.live.move(copy, disk, source=self.tmp)
+                self.live.take_parent_owner(disk)
+                self.save(path, node)
+        # Replacing the name is an implementation detail: the parent did not change.
+        self.live.set_mtime_ns(parent_disk, parent.st_mtime_ns)
+
+    @contextmanager
+    def staging(self) -> Iterator[tuple[str, int]]:
+        """A new empty file in the state directory, by name and open descriptor: bytes
+        land there before they are renamed into the tree, so no half-written file is
+        ever visible. It is removed afterwards unless it was moved into the tree."""
+        name, fd = self.tmp.create_temporary()
+        try:
+            yield name, fd
+        finally:
+            os.close(fd)
+            with suppress(FileNotFoundError):
+                self.tmp.unlink(name)
 
     def rename(self, caller: Caller, src: str, dst: str) -> bool:
         source = self._writable(caller, src)
@@ -646,10 +649,10 @@ class Namespace:
         self._refuse_snapshotted(src_norm, "renamed")
         with self.store.transaction():
             self.store.move_subtree(src_norm, dst_norm)
-            os.rename(self.disk(src_norm), self.disk(dst_norm))
+            self.live.move(self.disk(src_norm), self.disk(dst_norm))
             now = self.clock.now()
-            set_mtime(self.disk(src_parent_path), now)
-            set_mtime(self.disk(dst_parent_path), now)
+            set_mtime(self.live, self.disk(src_parent_path), now)
+            set_mtime(self.live, self.disk(dst_parent_path), now)
         return True
 
     def delete(self, caller: Caller, path: str, recursive: bool) -> bool:
@@ -659,7 +662,8 @@ class Namespace:
         node = target.node
         norm = "/" + "/".join(split_path(path))
         parent_path, parent = target.chain[-1]
-        non_empty = node.is_dir and any(True for _ in visible_children(target.disk or ""))
+        non_empty = node.is_dir and any(
+            True for _ in visible_children(self.live, target.disk or ""))
         if non_empty and not recursive:
             raise PathIsNotEmptyDirectory(f"`{norm} is non empty': Directory is not empty")
         check_access(caller, parent, parent_path, WRITE)
@@ -670,10 +674,10 @@ class Namespace:
         with self.store.transaction():
             self.store.delete_subtree(norm)
             if node.is_dir:
-                shutil.rmtree(self.disk(norm))
+                self.live.rmtree(self.disk(norm))
             else:
-                os.unlink(self.disk(norm))
-            set_mtime(self.disk(parent_path), self.clock.now())
+                self.live.unlink(self.disk(norm))
+            set_mtime(self.live, self.disk(parent_path), self.clock.now())
         return True
 
     def set_owner(self, caller: Caller, path: str, owner: str | None, group: str | None) -> None:
@@ -697,7 +701,7 @@ class Namespace:
         target, node = self._existing(caller, path)
         check_access(caller, node, path, WRITE)
         if mtime != -1:
-            set_mtime(target.disk or "", mtime)
+            set_mtime(self.live, target.disk or "", mtime)
         if atime != -1:
             self.save(target.path, node.with_changes(atime=atime))
 

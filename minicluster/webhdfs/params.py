@@ -1,9 +1,12 @@
 """WebHDFS query parameters parsed with Hadoop's rules.
 
 Names are case-insensitive and the first occurrence wins (clients re-append
-`user.name` when they follow a redirect); booleans are case-insensitive.
+`user.name` when they follow a redirect); booleans are case-insensitive. Numbers are
+parsed as Java parses them, within the range of the parameter's Java type, and a NUL
+character is refused in any value: each malformed value is a 400 naming the parameter.
 """
 
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
@@ -17,6 +20,17 @@ OP_ENUMS = {
 }
 
 
+# Hadoop's Java type of each numeric parameter (the others are longs): its bits and
+# what its parse error calls it.
+SHORT, INT, LONG = (16, "short integer"), (32, "integer"), (64, "long integer")
+NUMBER_TYPES = {"buffersize": INT, "replication": SHORT}
+# Typed parameters: as in Hadoop, a malformed one is refused whatever the operation.
+NUMBERS = ("offset", "length", "buffersize", "replication", "blocksize",
+           "modificationtime", "accesstime")
+BOOLEANS = ("overwrite", "recursive", "noredirect", "createparent")
+DIGITS = {8: re.compile(r"[+-]?[0-7]+"), 10: re.compile(r"[+-]?[0-9]+")}
+
+
 def invalid(name: str, reason: str) -> IllegalArgument:
     return IllegalArgument(f'Invalid value for webhdfs parameter "{name}": {reason}')
 
@@ -25,11 +39,22 @@ class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, str] = {}
         for key, value in pairs:
+            if "\0" in key or "\0" in value:
+                raise invalid(key.replace("\0", "\\0"),
+                              "a NUL character is not allowed in a parameter")
             self._values.setdefault(key.lower(), value)
 
     @classmethod
     def from_query(cls, raw_query: str) -> "Params":
         return cls(parse_qsl(raw_query, keep_blank_values=True))
+
+    def check_types(self) -> None:
+        """Refuse a malformed number, boolean or permission, used by the operation or not."""
+        for name in NUMBERS:
+            self.integer(name, None)
+        for name in BOOLEANS:
+            self.boolean(name, False)
+        self.permission(0)
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._values.items())
@@ -55,26 +80,36 @@ class Params:
             return value.lower() == "true"
         raise invalid(name, f'Failed to parse "{value}" to Boolean.')
 
-    def integer(self, name: str, default: int | None, minimum: int | None = None) -> int | None:
+    def integer(self, name: str, default: int | None, minimum: int | None = None,
+                maximum: int | None = None) -> int | None:
         value = self.text(name)
         if value is None:
             return default
-        try:
-            number = int(value, 10)
-        except ValueError:
-            raise invalid(name, f'Failed to parse "{value}" as a radix-10 integer.') from None
+        number = _parse_java(name, value, 10, NUMBER_TYPES.get(name, LONG))
         if minimum is not None and number < minimum:
-            raise invalid(name, f'Invalid parameter range: {name} = {number} < {minimum}')
+            raise invalid(name, f"Invalid parameter range: {name} = {number} < {minimum}")
+        if maximum is not None and number > maximum:
+            raise invalid(name, f"Invalid parameter range: {name} = {number} > {maximum}")
         return number
 
     def permission(self, default: int) -> int:
         value = self.text("permission")
         if value is None:
             return default
-        try:
-            mode = int(value, 8)
-        except ValueError:
-            raise invalid("permission", f'Failed to parse "{value}" as a radix-8 short.') from None
-        if not 0 <= mode <= 0o1777:
+        mode = _parse_java("permission", value, 8, SHORT)
+        if mode < 0:
+            raise invalid("permission", f"Invalid parameter range: permission = {value} < 0")
+        if mode > 0o1777:
             raise invalid("permission", f"Invalid parameter range: permission = {value} > 1777")
         return mode
+
+
+def _parse_java(name: str, value: str, radix: int, java_type: tuple[int, str]) -> int:
+    """`value` as Java's Long/Integer/Short.parse*(value, radix) reads it: digits with
+    an optional sign, within the type's range."""
+    bits, kind = java_type
+    # Longer strings cannot be in range, and would be slow (or refused) to convert.
+    number = int(value, radix) if len(value) <= 24 and DIGITS[radix].fullmatch(value) else None
+    if number is None or not -(1 << (bits - 1)) <= number < 1 << (bits - 1):
+        raise invalid(name, f'Failed to parse "{value}" as a radix-{radix} {kind}.')
+    return number

@@ -5,14 +5,13 @@ state directory: no file content is copied, and since every write path replaces
 or copies a shared inode instead of changing it, the links keep the old bytes.
 """
 
-import os
-import shutil
 import time
+from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 
 from minicluster.webhdfs import diff
-from minicluster.webhdfs.errors import AccessControl, SnapshotFailure
+from minicluster.webhdfs.disk import link_tree
+from minicluster.webhdfs.errors import AccessControl, HadoopIllegalArgument, SnapshotFailure
 from minicluster.webhdfs.inodes import Node
 from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace, Target, join
 from minicluster.webhdfs.permissions import READ, Caller, check_access, check_owner
@@ -39,22 +38,19 @@ def default_name(now_ms: int) -> str:
     return time.strftime("s%Y%m%d-%H%M%S", time.localtime(now_ms / 1000)) + f".{now_ms % 1000:03d}"
 
 
-def link_tree(source: str, tree: Path, entries: diff.Entries) -> diff.Entries:
-    """Mirror the walked directories in `tree` and hard-link every file into it; entries
-    that vanished under a concurrent writer are left out."""
-    os.mkdir(tree)
-    kept = entries[:1]
-    for entry in entries[1:]:
-        rel, _, node = entry
-        try:
-            if node.is_dir:
-                os.mkdir(os.path.join(tree, rel))
-            else:
-                os.link(os.path.join(source, rel), os.path.join(tree, rel))
-        except FileNotFoundError:
-            continue
-        kept.append(entry)
-    return kept
+def check_name(name: str) -> None:
+    """Refuse what HDFS refuses as a snapshot name, and the names that would read as a
+    path step ('..' made DIR/.snapshot/.. a second name for DIR)."""
+    if not name:
+        raise HadoopIllegalArgument("Snapshot name cannot be empty")
+    if "/" in name:
+        raise HadoopIllegalArgument('Snapshot name cannot contain "/"')
+    if "\0" in name:
+        raise HadoopIllegalArgument("Snapshot name cannot contain a NUL character")
+    if name in (".", ".."):
+        raise HadoopIllegalArgument(f'Snapshot name cannot be "{name}"')
+    if name == DOT_SNAPSHOT:
+        raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
 
 
 class Snapshots:
@@ -122,8 +118,7 @@ class Snapshots:
         check_owner(caller, node, target.path)
         now = self.ns.clock.now()
         name = name or default_name(now)
-        if "/" in name or name == DOT_SNAPSHOT:
-            raise SnapshotFailure(f'Invalid snapshot name: "{name}"')
+        check_name(name)
         existing = self.store.snapshots(node.file_id)
         if any(other == name for _, other, _ in existing):
             raise SnapshotFailure("Failed to add snapshot: there is already a snapshot with "
@@ -134,8 +129,11 @@ class Snapshots:
         entries = self.ns.walk(target)
         with self.store.transaction():
             snap_id = self.store.add_snapshot(node.file_id, name, now)
-            kept = link_tree(target.disk or "", self.ns.snapshot_dir / str(snap_id), entries)
-            self.store.add_entries(snap_id, kept)
+            gone = link_tree(self.ns.live, target.disk or "", self.ns.snapshot_trees,
+                             str(snap_id), [(rel, parent, entry.is_dir)
+                                            for rel, parent, entry in entries])
+            self.store.add_entries(snap_id, [entry for entry in entries
+                                             if entry[0] not in gone])
         return join(target.path, f"{DOT_SNAPSHOT}/{name}")
 
     def delete(self, caller: Caller, path: str, name: str | None) -> None:
@@ -146,17 +144,18 @@ class Snapshots:
             raise SnapshotFailure(f"Cannot delete snapshot {name} from path {target.path}: "
                                   "the snapshot does not exist.")
         self.store.remove_snapshot(found[0])
-        shutil.rmtree(self.ns.snapshot_dir / str(found[0]), ignore_errors=True)
+        with suppress(FileNotFoundError):
+            self.ns.snapshot_trees.rmtree(str(found[0]))
 
     def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
+        new = new or ""
+        check_name(new)
         target, node = self._snapshottable(caller, path, write=True)
         check_owner(caller, node, target.path)
         found = self.store.snapshot(node.file_id, old or "")
         if found is None:
             raise SnapshotFailure(f"The snapshot {old} does not exist for directory "
                                   f"{target.path}")
-        if not new or "/" in new or new == DOT_SNAPSHOT:
-            raise SnapshotFailure(f'Invalid snapshot name: "{new}"')
         if self.store.snapshot(node.file_id, new):
             raise SnapshotFailure(f"The snapshot {new} already exists for directory "
                                   f"{target.path}")

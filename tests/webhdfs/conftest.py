@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +38,15 @@ class Site:
                                 allow_redirects=False, timeout=30)
 
 
-def _start_site(base: Path, name: str, groups: Path) -> Iterator[Site]:
+def start_site(base: Path, name: str, groups: Path, options: Sequence[str] = ()) -> Iterator[Site]:
+    """Run a server on a directory of its own until the generator is closed; `options`
+    are further command-line flags."""
     root, state = base / name / "root", base / name / "state"
     root.mkdir(parents=True)
     namenode, datanode = launcher.free_port(), launcher.free_port()
     with open(base / f"{name}.log", "wb") as log:
         process = launcher.start(root, state, namenode, datanode, SUPERUSER, log=log,
-                                 groups=groups)
+                                 groups=groups, options=options)
         try:
             url = f"http://127.0.0.1:{namenode}"
             launcher.wait_ready(url, timeout=30, process=process)
@@ -62,12 +64,12 @@ def webhdfs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_a(webhdfs_dir: Path) -> Iterator[Site]:
-    yield from _start_site(webhdfs_dir, "site-a", webhdfs_dir / "groups.json")
+    yield from start_site(webhdfs_dir, "site-a", webhdfs_dir / "groups.json")
 
 
 @pytest.fixture(scope="session")
 def site_b(webhdfs_dir: Path) -> Iterator[Site]:
-    yield from _start_site(webhdfs_dir, "site-b", webhdfs_dir / "groups.json")
+    yield from start_site(webhdfs_dir, "site-b", webhdfs_dir / "groups.json")
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ shutdown does not wait on a stalled upload."""
 
 import asyncio
 import os
+import select
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +18,12 @@ from aiohttp import web
 from minicluster.webhdfs import upload
 from minicluster.webhdfs.app import DATANODE_OPS, Cluster, build_app
 from minicluster.webhdfs.namespace import Settings
-from tests.webhdfs.conftest import SUPERUSER, Site
+from tests.webhdfs.conftest import SUPERUSER, Site, start_site
+
+IDLE_S = 4.0
+MIN_RATE = 4096
+PER_CLIENT = 40
+TRICKLE_S = 0.2
 
 
 @pytest.fixture
@@ -126,19 +133,100 @@ def test_a_client_leaving_mid_body_leaves_no_file(site_a: Site, base: str) -> No
     assert _read(site_a, f"{base}/half") == b"whole"
 
 
-def test_a_silent_client_times_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(upload, "RECEIVE_TIMEOUT_S", 0.2)
-    sender, receiver = socket.socketpair()
-    with sender, receiver, open(tmp_path / "staged", "wb") as staged:
-        receiver.setblocking(False)
-        sender.sendall(b"abc")
-        with pytest.raises(TimeoutError, match="sent nothing for 0 s with 7 bytes"):
-            upload._splice_into(receiver.fileno(), staged.fileno(), 10)
-    assert (tmp_path / "staged").read_bytes() == b"abc"
+@pytest.fixture(scope="module")
+def strict_site(webhdfs_dir: Path) -> Iterator[Site]:
+    """A server that gives a quiet body IDLE_S and wants MIN_RATE bytes/s after it."""
+    yield from start_site(webhdfs_dir, "strict", webhdfs_dir / "groups.json", options=[
+        "--upload-idle-timeout", str(IDLE_S), "--upload-min-rate", str(MIN_RATE),
+        "--uploads-per-client", str(PER_CLIENT)])
+
+
+def _open_upload(site: Site, path: str, length: int) -> socket.socket:
+    """A CREATE whose headers are sent and whose body is still to come."""
+    location = _create_location(site, path)
+    sock = _connect(location)
+    sock.sendall(_head(location, length))
+    return sock
+
+
+def _trickle_until_answered(socks: list[socket.socket], deadline: float) -> dict[int, bytes]:
+    """Send each upload a byte every TRICKLE_S until the datanode answers or drops it;
+    returns the answers by index (b'' for a connection reset)."""
+    answers: dict[int, bytes] = {}
+    while len(answers) < len(socks) and time.monotonic() < deadline:
+        for index, sock in enumerate(socks):
+            if index in answers:
+                continue
+            try:
+                if select.select([sock], [], [], 0)[0]:
+                    answers[index] = _answer(sock)
+                else:
+                    sock.send(b"s")
+            except OSError:
+                answers[index] = b""
+        time.sleep(TRICKLE_S)
+    return answers
+
+
+def test_slow_uploads_from_one_client_do_not_starve_a_normal_one(strict_site: Site) -> None:
+    base = f"/slow-{time.monotonic_ns()}"
+    slow = [_open_upload(strict_site, f"{base}/slow-{index}", 1024 * 1024)
+            for index in range(34)]
+    try:
+        _trickle_until_answered(slow, time.monotonic() + 0.5)
+        data = os.urandom(4 * 1024 * 1024)
+        start = time.monotonic()
+        strict_site.client().write(f"{base}/normal", data=data)
+        took = time.monotonic() - start
+        answers = _trickle_until_answered(slow, time.monotonic() + IDLE_S + 10)
+    finally:
+        for sock in slow:
+            sock.close()
+    assert took < IDLE_S / 2  # done while the slow ones were still trickling
+    assert _read(strict_site, f"{base}/normal") == data
+    assert len(answers) == len(slow)
+    for answer in answers.values():  # a reset may overtake the answer, never a success
+        assert answer == b"" or (answer.startswith(b"HTTP/1.1 403")
+                                 and b"SocketTimeoutException" in answer), answer
+    assert any(b"slower than the" in answer for answer in answers.values())
+    assert _staged(strict_site) == []
+    assert strict_site.client().list(base) == ["normal"]
+
+
+def test_a_silent_client_is_told_and_leaves_no_file(strict_site: Site) -> None:
+    path = f"/silent-{time.monotonic_ns()}"
+    with _open_upload(strict_site, path, 10) as sock:
+        sock.sendall(b"abc")
+        sock.settimeout(IDLE_S + 10)
+        start = time.monotonic()
+        answer = _answer(sock)
+    assert IDLE_S * 0.8 < time.monotonic() - start < IDLE_S + 10
+    assert answer.startswith(b"HTTP/1.1 403")
+    # Silent since its first bytes, it is both idle and too slow: either may be named.
+    assert b"3 bytes" in answer and b"upload abandoned, send the file again" in answer
+    assert _staged(strict_site) == []
+    assert strict_site.client().status(path, strict=False) is None
+
+
+def test_a_client_over_its_upload_limit_is_told_to_retry(strict_site: Site) -> None:
+    base = f"/many-{time.monotonic_ns()}"
+    held = [_open_upload(strict_site, f"{base}/held-{index}", 100)
+            for index in range(PER_CLIENT)]
+    try:
+        time.sleep(0.5)  # every one has reached the datanode
+        location = _create_location(strict_site, f"{base}/one-more")
+        reply = requests.put(location, data=b"x" * 100, timeout=30)
+    finally:
+        for sock in held:
+            sock.close()
+    assert reply.status_code == 403
+    assert reply.json()["RemoteException"]["exception"] == "RetriableException"
+    assert f"already sending {PER_CLIENT} files" in reply.json()["RemoteException"]["message"]
 
 
 def test_a_shutdown_stops_a_stalled_upload(tmp_path: Path) -> None:
-    """Without waking the receiver, the shutdown would wait RECEIVE_TIMEOUT_S for it."""
+    """A stalled body holds no receiver thread, so a shutdown does not wait for its idle
+    timeout."""
     settings = Settings(root=tmp_path / "root", state=tmp_path / "state", superuser=SUPERUSER,
                         default_owner=SUPERUSER, default_group="supergroup", groups_file=None)
     settings.root.mkdir()
@@ -165,5 +253,5 @@ def test_a_shutdown_stops_a_stalled_upload(tmp_path: Path) -> None:
         writer.close()
         return time.monotonic() - start
 
-    assert asyncio.run(scenario()) < upload.RECEIVE_TIMEOUT_S / 4
+    assert asyncio.run(scenario()) < upload.UploadLimits().idle_timeout_s / 4
     assert not list(settings.root.iterdir())
