@@ -62,7 +62,8 @@ def test_open_path_lets_the_account_pass_but_not_list(account: Account, place: P
     target = open_already / "warehouse"
     for directory in closed[1:]:
         directory.mkdir(mode=0o700)
-    open_already.mkdir(mode=0o755)
+    open_already.mkdir()
+    open_already.chmod(0o755)  # mkdir's mode passes the process's umask (077)
     target.mkdir(mode=0o700)
 
     open_path(target, account, place)
