@@ -5,6 +5,11 @@ from datetime import datetime, timedelta
 
 from backups.models import BackupPolicy
 
+# How far ahead a first moment may lie, and the longest period: beyond any backup plan,
+# and far from the end of datetime's range, where showing a moment in a viewer's zone
+# overflows (a T0 of 9999-12-31 broke the service list for every viewer east of UTC).
+HORIZON = timedelta(days=3652)
+
 
 def next_moment(first_moment: datetime, period: timedelta | None, now: datetime) -> datetime | None:
     """The first moment T0 + k·period at or after `now`; None once a one-off T0 has passed."""
@@ -39,3 +44,11 @@ def moments_between(first_moment: datetime, period: timedelta | None, start: dat
             break
         moment += period
     return found
+
+
+def horizon_problem(first_moment: datetime, now: datetime) -> str | None:
+    """Why `first_moment` lies too far ahead, or None."""
+    if first_moment - now <= HORIZON:
+        return None
+    return (f"lies more than ten years ahead: choose a moment before "
+            f"{now + HORIZON:%Y-%m-%d}.")

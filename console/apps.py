@@ -6,4 +6,10 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Lockstep console"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from console import audit  # noqa: F401  (connects the login/logout receivers)
+        from console.converters import IdConverter
+
+        # `<id:pk>` in every app's URLs, registered before any URL module is loaded.
+        register_converter(IdConverter, "id")
