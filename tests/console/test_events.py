@@ -1,16 +1,19 @@
-"""The console websocket: refused without a login, live events for logged-in users."""
+"""The console websocket: refused without a login or from another origin, live events
+for logged-in users."""
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from console import events
 from console.asgi import application
 from console.roles import Role
 
-ORIGIN = (b"origin", b"http://127.0.0.1")
+# The console as the browser reached it, and the origin of its own pages.
+HOST = (b"host", b"127.0.0.1:8000")
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def session_cookie(user) -> tuple[bytes, bytes]:
@@ -30,14 +33,14 @@ async def handshake(headers: list[tuple[bytes, bytes]]) -> tuple[bool, dict | No
 
 @pytest.mark.django_db(transaction=True)
 def test_anonymous_websocket_is_refused(minicluster):
-    connected, _ = async_to_sync(handshake)([ORIGIN])
+    connected, _ = async_to_sync(handshake)([HOST, ORIGIN])
     assert not connected
 
 
 @pytest.mark.django_db(transaction=True)
 def test_logged_in_websocket_is_accepted_and_greeted(minicluster, make_user):
     user = make_user("otto", Role.OPERATOR)
-    connected, hello = async_to_sync(handshake)([ORIGIN, session_cookie(user)])
+    connected, hello = async_to_sync(handshake)([HOST, ORIGIN, session_cookie(user)])
     assert connected
     assert hello == {"kind": "hello", "data": {"user": "otto", "roles": ["operators"]}}
 
@@ -45,9 +48,39 @@ def test_logged_in_websocket_is_accepted_and_greeted(minicluster, make_user):
 @pytest.mark.django_db(transaction=True)
 def test_websocket_from_a_foreign_origin_is_refused(minicluster, make_user):
     user = make_user("otto", Role.OPERATOR)
-    connected, _ = async_to_sync(handshake)([(b"origin", b"http://evil.example"),
+    connected, _ = async_to_sync(handshake)([HOST, (b"origin", b"http://evil.example"),
                                              session_cookie(user)])
     assert not connected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:9999", b"http://127.0.0.1",
+                                    b"https://127.0.0.1:8000", b"null", b""])
+def test_websocket_from_another_port_or_scheme_of_the_host_is_refused(minicluster, make_user,
+                                                                      origin):
+    # Any local user's web server on another port would otherwise ride the session.
+    user = make_user("otto", Role.OPERATOR)
+    connected, _ = async_to_sync(handshake)([HOST, (b"origin", origin), session_cookie(user)])
+    assert not connected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_to_a_host_not_allowed_is_refused(minicluster, make_user):
+    user = make_user("otto", Role.OPERATOR)
+    connected, _ = async_to_sync(handshake)([(b"host", b"evil.example:8000"),
+                                             (b"origin", b"http://evil.example:8000"),
+                                             session_cookie(user)])
+    assert not connected
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(CSRF_TRUSTED_ORIGINS=["https://console.example"])
+def test_websocket_from_a_trusted_origin_is_accepted(minicluster, make_user):
+    # Behind a TLS proxy the page is https://console.example, the socket plain ws.
+    user = make_user("otto", Role.OPERATOR)
+    connected, _ = async_to_sync(handshake)([HOST, (b"origin", b"https://console.example"),
+                                             session_cookie(user)])
+    assert connected
 
 
 async def receive_pushes(headers, pushes) -> list[dict]:
@@ -74,5 +107,7 @@ def test_pushed_events_reach_only_their_audience(minicluster, make_user):
         (events.tenant_group(tenant_user.tenants.get().pk), "for acme"),
         (events.tenant_group(other_tenant.tenants.get().pk), "for globex"),
     ]
-    received = async_to_sync(receive_pushes)([ORIGIN, session_cookie(tenant_user)], pushes)
+    received = async_to_sync(receive_pushes)([HOST, ORIGIN, session_cookie(tenant_user)],
+                                             pushes)
     assert [event["data"]["text"] for event in received] == ["for all", "for acme"]
+
