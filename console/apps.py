@@ -8,7 +8,10 @@ class ConsoleConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from console import audit  # noqa: F401  (connects the login/logout receivers)
+        from console import (
+            audit,  # noqa: F401  (connects the login/logout receivers)
+            live_audience,  # noqa: F401  (keeps open websockets current)
+        )
         from console.converters import IdConverter
 
         # `<id:pk>` in every app's URLs, registered before any URL module is loaded.

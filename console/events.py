@@ -5,6 +5,8 @@ whose user may see the event receives it. Audiences are Channels groups named he
 so that the consumer and the senders cannot disagree on a group's name.
 """
 
+import hashlib
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -29,11 +31,23 @@ def user_group(user_id: int) -> str:
     return f"user-{user_id}"
 
 
+def session_group(session_key: str) -> str:
+    """The sockets of one browser session (hashed: group names are visible in Redis)."""
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()
+
+
 async def push_async(group: str, kind: str, data: dict) -> None:
     """Send `{"kind": kind, "data": data}` to every page subscribed to `group`."""
-    await get_channel_layer().group_send(group, {"type": EVENT_TYPE, "kind": kind, "data": data})
+    # The group travels with the event: a socket that has left it since drops the event.
+    await get_channel_layer().group_send(group, {"type": EVENT_TYPE, "group": group,
+                                                 "kind": kind, "data": data})
 
 
 def push(group: str, kind: str, data: dict) -> None:
     """`push_async` for synchronous callers: views, RQ jobs, the monitor."""
     async_to_sync(push_async)(group, kind, data)
+
+
+def control(group: str, command: str) -> None:
+    """Tell the sockets of `group` to `refresh` their audience or `close`."""
+    async_to_sync(get_channel_layer().group_send)(group, {"type": f"console.{command}"})
