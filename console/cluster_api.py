@@ -34,8 +34,9 @@ def pairing_json(pairing: Pairing) -> dict:
             "created_at": pairing.created_at.isoformat()}
 
 
-def _registration(body: dict) -> dict:
-    """The registration fields of `body`, each of its JSON type (numbers as numbers)."""
+def registration_from_json(body: dict) -> dict:
+    """The registration fields of `body`, each of its JSON type (numbers as numbers);
+    also `manage.py clusters add`."""
     fields = Fields(body)
     data = {}
     for name in ClusterForm.Meta.fields:
@@ -54,7 +55,7 @@ def _save_cluster(request: HttpRequest, cluster: Cluster | None) -> Cluster:
     body = json_body(request)
     if cluster is not None:  # PUT may send only the fields it changes
         body = {**cluster_json(cluster), **body}
-    form = ClusterForm(_registration(body), instance=cluster)
+    form = ClusterForm(registration_from_json(body), instance=cluster)
     if not form.is_valid():
         problems = [f"{field}: {message}" if field != "__all__" else message
                     for field, messages in form.errors.items() for message in messages]
