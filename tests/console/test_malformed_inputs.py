@@ -15,10 +15,11 @@ from tests.conftest import cluster_fields
 HUGE = 2**64
 # What an attacker (or a broken script) sends instead of a proper JSON value.
 JSON_VALUES = ["abc", "", -1, 0, HUGE, -HUGE, 1.5, 1e308, True, "false", None, [], {},
-               ["x"], {"a": 1}, "\x00", "a\x00b", "9" * 30, "9999-12-31T23:59:59-14:00"]
+               ["x"], {"a": 1}, "\x00", "a\x00b", "9" * 30, "9999-12-31T23:59:59-14:00",
+               "0001-01-01T00:00:00+00:00"]
 # The same for query strings and form fields, which are always text.
 TEXT_VALUES = ["abc", "", "-1", "0", str(HUGE), "1e309", "1.5", "\x00", "1\x00", "9" * 30,
-               "9999-12-31T23:59:59", "on", "[]"]
+               "9999-12-31T23:59:59", "0001-01-01T00:00:00", "on", "[]"]
 # Raw request bodies for the JSON endpoints.
 RAW_BODIES = [b"not json", b"[]", b'"text"', b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000,
               b'{"tenant": "\\u0000"}', b"null", b"1e999"]
@@ -28,6 +29,8 @@ RAW_BODIES = [b"not json", b"[]", b'"text"', b"\xff\xfe", b"[" * 100_000 + b"]" 
 def admin_client(make_user) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(make_user("ada", Role.ADMINISTRATOR, tenant="acme"))
+    # West of UTC: moments near the start of time overflow when shown in this zone.
+    client.cookies["tz"] = "America/New_York"
     return client
 
 
@@ -231,6 +234,16 @@ def test_first_moment_past_the_horizon_is_refused(admin_client, stored_pairing):
     form = {**policy_form(stored_pairing, _tenant("acme")), "first_moment": "9999-12-31T23:59:59"}
     response = admin_client.post("/services/new/", form)
     assert "lies more than ten years ahead" in response.context["form"].errors["first_moment"][0]
+
+
+def test_first_moment_at_the_start_of_time_is_refused(admin_client, stored_pairing):
+    # Its "in the past" refusal, shown in a zone west of UTC, overflowed.
+    response = send_json(admin_client, "post", "/api/services/", {
+        **service_body(stored_pairing), "first_moment": "0001-01-01T00:00:00+00:00"})
+    assert "`first_moment` lies before 2000" in problems(response)
+    form = {**policy_form(stored_pairing, _tenant("acme")), "first_moment": "0001-01-01T00:00:00"}
+    response = admin_client.post("/services/new/", form)
+    assert "lies before 2000" in response.context["form"].errors["first_moment"][0]
 
 
 def test_service_list_still_renders_east_of_utc_after_a_last_day_t0(admin_client, pairing,
