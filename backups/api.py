@@ -1,20 +1,25 @@
-"""JSON API for services, their protection groups and policies."""
+"""JSON API for services, their protection groups and policies.
 
-from datetime import datetime, timedelta
+Refusals are audited once per request by `console.api`; the views audit what they change.
+"""
+
+from datetime import timedelta
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from adapters.hiveserver2 import HiveServer2Error
+from adapters.webhdfs import WebHdfsError
 from backups.access import can_change, tenants_for, visible_services
 from backups.discovery import discover
 from backups.forms import parse_identifier
-from backups.models import Direction, Service
+from backups.models import MAX_RETENTION, MAX_SKEW_LIMIT_MS, Direction, Service
 from backups.protection import ServiceRequest, save_service
-from backups.scheduling import next_round_moment
+from backups.scheduling import HORIZON, horizon_problem, next_round_moment
 from console import audit
 from console.api import ApiError, api_view, json_body
-from console.errors import Refused
+from console.fields import Fields, text_problem
 from console.models import Pairing
 from console.roles import Role
 
@@ -46,72 +51,60 @@ def service_json(service: Service) -> dict:
     }
 
 
-def _data_sets(raw: object) -> list[tuple[str, str]]:
-    if not isinstance(raw, list):
-        raise ApiError(400, "`data_sets` must be a list of identifiers or "
-                            "{component, locator} objects.")
+def _data_sets(fields: Fields) -> list[tuple[str, str]]:
     found = []
-    for item in raw:
-        if isinstance(item, str):
+    for index, item in enumerate(fields.items("data_sets", [])):
+        if isinstance(item, str) and not text_problem(item):
             found.append(parse_identifier(item))
-        elif isinstance(item, dict) and {"component", "locator"} <= item.keys():
-            found.append((str(item["component"]), str(item["locator"])))
+        elif isinstance(item, dict) and not (text_problem(item.get("component"))
+                                             or text_problem(item.get("locator"))):
+            found.append((item["component"], item["locator"]))
         else:
-            raise ApiError(400, f"Not a data set: {item!r}.")
+            fields.refuse(f"data_sets[{index}]", "must be an identifier (/path, "
+                          "hive:db.table, sparksql:db.table) or a {component, locator} "
+                          "object of strings")
     return found
-
-
-def _moment(raw: object) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(raw))
-    except ValueError as error:
-        raise ApiError(400, f"`first_moment` is not an ISO 8601 moment: {raw!r}.") from error
-    if moment.tzinfo is None:
-        raise ApiError(400, "`first_moment` needs a UTC offset, e.g. 2026-12-01T13:00:00+01:00.")
-    return moment
 
 
 def request_from_json(body: dict, user, current: Service | None) -> ServiceRequest:
     """A service request from the API's JSON (also `manage.py services save`)."""
     if current is not None:
         body = {**service_json(current), **service_json(current)["policy"], **body}
-    tenant = tenants_for(user).filter(name=body.get("tenant")).first()
+    fields = Fields(body)
+    tenant_name = fields.text("tenant")
+    pairing_id = fields.identifier("pairing", "pairing", None, nullable=True)
+    first_moment = fields.moment("first_moment")
+    period = fields.integer("period_seconds", None, minimum=1,
+                            maximum=int(HORIZON.total_seconds()), nullable=True)
+    skew_ms = fields.integer("skew_limit_ms", 50, minimum=1, maximum=MAX_SKEW_LIMIT_MS)
+    policy = {
+        "name": fields.text("name", ""),
+        "description": fields.text("description", ""),
+        "data_sets": _data_sets(fields),
+        "retention": fields.integer("retention", 24, minimum=1, maximum=MAX_RETENTION),
+        "direction": fields.choice("direction", Direction.values, Direction.PULL),
+        "enabled": fields.boolean("enabled", True),
+    }
+    fields.check()
+    tenant = tenants_for(user).filter(name=tenant_name).first()
     if tenant is None:
-        raise ApiError(400, f"You may not define services for tenant {body.get('tenant')!r}.")
-    period = body.get("period_seconds")
-    if period is not None and (not isinstance(period, int) or isinstance(period, bool)):
-        raise ApiError(400, "`period_seconds` must be a whole number of seconds, or null.")
-    direction = body.get("direction", Direction.PULL)
-    if direction not in Direction.values:
-        raise ApiError(400, f"`direction` is one of {', '.join(Direction.values)}.")
-    try:
-        retention = int(body.get("retention", 24))
-        skew = timedelta(milliseconds=int(body.get("skew_limit_ms", 50)))
-    except (TypeError, ValueError) as error:
-        raise ApiError(400, "`retention` and `skew_limit_ms` must be numbers.") from error
+        fields.refuse("tenant", f"names no tenant you may define services for: "
+                                f"{tenant_name[:63]!r}")
+    pairing = Pairing.objects.filter(pk=pairing_id).first() if pairing_id else None
+    if pairing_id and pairing is None:
+        fields.refuse("pairing", f"names no pairing: {pairing_id}")
+    if problem := horizon_problem(first_moment, timezone.now()):
+        fields.refuse("first_moment", problem)
+    fields.check()
     return ServiceRequest(
-        tenant=tenant,
-        name=str(body.get("name", "")),
-        pairing=Pairing.objects.filter(pk=body.get("pairing")).first(),
-        data_sets=_data_sets(body.get("data_sets", [])),
-        first_moment=_moment(body.get("first_moment")),
+        tenant=tenant, pairing=pairing, first_moment=first_moment,
         period=timedelta(seconds=period) if period is not None else None,
-        retention=retention,
-        description=str(body.get("description", "")),
-        direction=direction,
-        skew_limit=skew,
-        enabled=bool(body.get("enabled", True)),
-    )
+        skew_limit=timedelta(milliseconds=skew_ms), **policy)
 
 
 def _save(request: HttpRequest, current: Service | None) -> Service:
     service_request = request_from_json(json_body(request), request.user, current)
-    try:
-        saved = save_service(service_request, request.user.get_username(), current)
-    except Refused as error:
-        audit.record(request, "service.save", service_request.name,
-                     outcome=audit.Outcome.REFUSED, detail=str(error))
-        raise
+    saved = save_service(service_request, request.user.get_username(), current)
     audit.record(request, "service.update" if current else "service.create", saved)
     return saved
 
@@ -141,10 +134,20 @@ def service(request: HttpRequest, pk: int) -> tuple[int, object]:
 @api_view({"GET"}, CHANGERS)
 def candidates(request: HttpRequest) -> tuple[int, object]:
     """The data sets a tenant may protect on a pairing's primary, found live."""
-    tenant = tenants_for(request.user).filter(name=request.GET.get("tenant")).first()
-    found_pairing = Pairing.objects.filter(pk=request.GET.get("pairing")).first()
-    if tenant is None or found_pairing is None:
-        raise ApiError(400, "Give ?tenant=NAME (one of yours) and ?pairing=ID.")
+    query = Fields.query(request.GET)
+    tenant_name = query.text("tenant")
+    pairing_id = query.identifier("pairing", "pairing")
+    query.check()
+    tenant = tenants_for(request.user).filter(name=tenant_name).first()
+    if tenant is None:
+        query.refuse("tenant", f"names no tenant of yours: {tenant_name[:63]!r}")
+    found_pairing = Pairing.objects.filter(pk=pairing_id).first()
+    if found_pairing is None:
+        query.refuse("pairing", f"names no pairing: {pairing_id}")
+    query.check()
+    try:
+        found = discover(found_pairing.primary, tenant)
+    except (WebHdfsError, HiveServer2Error, ValueError) as error:
+        raise ApiError(503, f"Discovery on {found_pairing.primary} failed: {error}") from error
     return 200, [{"component": c.component, "locator": c.locator,
-                  "storage_path": c.storage_path, "size_bytes": c.size_bytes}
-                 for c in discover(found_pairing.primary, tenant)]
+                  "storage_path": c.storage_path, "size_bytes": c.size_bytes} for c in found]

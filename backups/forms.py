@@ -1,11 +1,12 @@
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from backups.models import Component, Direction
+from backups.models import MAX_RETENTION, MAX_SKEW_LIMIT_MS, Component, Direction
+from backups.scheduling import HORIZON, horizon_problem
+from console.clock import zone_named
 from console.models import Pairing, Tenant
 
 PERIOD_UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1),
@@ -46,14 +47,17 @@ class ServiceForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
     )
     time_zone = forms.CharField(required=False, widget=forms.HiddenInput)
-    period_count = forms.IntegerField(required=False, min_value=0, label="Every", initial=1)
+    period_count = forms.IntegerField(required=False, min_value=0, label="Every", initial=1,
+                                      max_value=HORIZON // PERIOD_UNITS["minutes"])
     period_unit = forms.ChoiceField(
         choices=[("minutes", "minutes"), ("hours", "hours"), ("days", "days"),
                  ("once", "once only")],
         initial="hours",
     )
-    retention = forms.IntegerField(min_value=1, initial=24, label="Restore points kept")
-    skew_limit_ms = forms.IntegerField(min_value=1, initial=50, label="Skew limit (ms)",
+    retention = forms.IntegerField(min_value=1, max_value=MAX_RETENTION, initial=24,
+                                   label="Restore points kept")
+    skew_limit_ms = forms.IntegerField(min_value=1, max_value=MAX_SKEW_LIMIT_MS, initial=50,
+                                       label="Skew limit (ms)",
                                        help_text="synchronized mode only")
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.PULL)
     enabled = forms.BooleanField(required=False, initial=True)
@@ -67,12 +71,14 @@ class ServiceForm(forms.Form):
         # The browser sends wall-clock time in the user's zone; make it aware in that zone.
         moment = self.cleaned_data["first_moment"]
         name = self.data.get("time_zone") or settings.TIME_ZONE
-        try:
-            zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise forms.ValidationError(f"Unknown time zone {name!r}.") from error
+        zone = zone_named(name)
+        if zone is None:
+            raise forms.ValidationError(f"Unknown time zone {name[:60]!r}: reload the page.")
         # Django made it aware in the console's zone; keep the wall-clock time, change the zone.
-        return timezone.make_naive(moment).replace(tzinfo=zone)
+        moment = timezone.make_naive(moment).replace(tzinfo=zone)
+        if problem := horizon_problem(moment, timezone.now()):
+            raise forms.ValidationError(f"The first backup moment {problem}")
+        return moment
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -83,6 +89,8 @@ class ServiceForm(forms.Form):
         elif unit in PERIOD_UNITS:
             if not count:
                 self.add_error("period_count", "Give a period above zero, or choose 'once only'.")
+            elif count * PERIOD_UNITS[unit] > HORIZON:
+                self.add_error("period_count", "The period may be at most ten years.")
             else:
                 cleaned["period"] = count * PERIOD_UNITS[unit]
         cleaned["identifiers"] = [item.split(":", 1) for item in cleaned.get("data_set", [])] + [

@@ -76,6 +76,12 @@ class Direction(models.TextChoices):
     PUSH = "push", "push (primary-site workers copy)"
 
 
+# Upper bounds that the API and the policy form enforce (beyond them a value is a typo
+# or an attack, and a duration would overflow).
+MAX_RETENTION = 10_000
+MAX_SKEW_LIMIT_MS = 60_000
+
+
 class BackupPolicy(models.Model):
     """When a service is backed up: first moment T0, period, retention, consistency."""
 

@@ -1,6 +1,7 @@
 """Rounds and restore points: their pages, live over the console's websocket."""
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,7 @@ from backups.rounds import run_now
 from backups.rpo import expected_finish, rpo_status
 from backups.scheduling import next_round_moment
 from console import audit, clock
+from console.fields import parse_id
 from console.roles import Role, role_required
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
@@ -32,7 +34,10 @@ def round_list(request: HttpRequest) -> HttpResponse:
     breaches = {s.pk: rpo_status(s, now) for s in services}
     rounds = visible_rounds(request.user)
     if request.GET.get("service"):
-        rounds = rounds.filter(service_id=request.GET["service"])
+        service_id = parse_id(request.GET["service"])
+        if service_id is None:
+            raise BadRequest("?service= takes a service's id, a whole number.")
+        rounds = rounds.filter(service_id=service_id)
     page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(r, breaches.get(r.service_id),
              None if r.finished else expected_finish(r.service, r.started_at),

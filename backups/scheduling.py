@@ -1,9 +1,16 @@
 """When rounds happen: T0 + k·period."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from backups.models import BackupPolicy
+
+# How far ahead a first moment may lie, and the longest period, and the earliest first
+# moment: beyond any backup plan, and far from the ends of datetime's range, where
+# showing a moment in a viewer's zone overflows (a T0 of 9999-12-31 broke the service
+# list for every viewer east of UTC, one of 0001-01-01 the API's refusal west of it).
+HORIZON = timedelta(days=3652)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def next_moment(first_moment: datetime, period: timedelta | None, now: datetime) -> datetime | None:
@@ -39,3 +46,13 @@ def moments_between(first_moment: datetime, period: timedelta | None, start: dat
             break
         moment += period
     return found
+
+
+def horizon_problem(first_moment: datetime, now: datetime) -> str | None:
+    """Why `first_moment` lies too far ahead (or back), or None."""
+    if first_moment < EARLIEST:
+        return f"lies before {EARLIEST:%Y}: choose a moment after now."
+    if first_moment - now > HORIZON:
+        return (f"lies more than ten years ahead: choose a moment before "
+                f"{now + HORIZON:%Y-%m-%d}.")
+    return None

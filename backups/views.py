@@ -21,6 +21,7 @@ from backups.protection import (
 from backups.rpo import rpo_status
 from backups.scheduling import next_round_moment
 from console import audit
+from console.fields import parse_id
 from console.models import Pairing
 from console.roles import Role, role_required
 
@@ -77,9 +78,11 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     service = changeable_service(request.user, pk) if pk else None
     tenants = tenants_for(request.user)
     source = request.POST if request.method == "POST" else request.GET
-    tenant = tenants.filter(pk=source.get("tenant")).first() or (
+    # Read ahead of the form, for discovery: a malformed id falls back to the default
+    # here, and the form then names the field.
+    tenant = tenants.filter(pk=parse_id(source.get("tenant"))).first() or (
         service.tenant if service else tenants.first())
-    pairing = Pairing.objects.filter(pk=source.get("pairing")).first() or (
+    pairing = Pairing.objects.filter(pk=parse_id(source.get("pairing"))).first() or (
         service.pairing if service and service.pairing else Pairing.objects.first())
     candidates, discovery_error, protected = [], "", {}
     if tenant and pairing:

@@ -17,7 +17,9 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from console import audit
 from console.errors import Refused
+from console.fields import FieldsRefused
 from console.roles import Role, has_role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -69,10 +71,35 @@ def json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(400, f"The body is not JSON: {error}") from error
+        raise FieldsRefused([f"The body is not JSON: {error}"]) from error
+    except RecursionError as error:
+        raise FieldsRefused(["The body nests too deeply: send a flat JSON object."]) from error
     if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a JSON object.")
+        raise FieldsRefused(["The body must be a JSON object."])
     return body
+
+
+AUDITED_STATUSES = {400, 403, 404, 405}
+
+
+def audit_refusals(endpoint: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Audit every refused call once, like a refused page: probing shows in the trail.
+
+    A 401 is not audited here: a wrong password is audited as a failed login already.
+    """
+
+    @wraps(endpoint)
+    def audited(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        response = endpoint(request, *args, **kwargs)
+        if response.status_code in AUDITED_STATUSES:
+            body = json.loads(response.content)
+            detail = "; ".join(body.get("problems") or [body.get("error", "")])
+            audit.record(request, f"{request.resolver_match.url_name}.{request.method.lower()}",
+                         request.get_full_path(), outcome=audit.Outcome.REFUSED,
+                         detail=f"{response.status_code}: {detail}")
+        return response
+
+    return audited
 
 
 def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
@@ -82,6 +109,7 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
         @login_not_required
         @csrf_exempt
         @wraps(view)
+        @audit_refusals
         def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
             try:
                 if request.method not in methods:

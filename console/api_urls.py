@@ -8,8 +8,8 @@ urlpatterns = [
     path("clusters/<slug:name>/", cluster_api.cluster, name="api-cluster"),
     path("clusters/<slug:name>/state/", cluster_api.cluster_live_state, name="api-cluster-state"),
     path("pairings/", cluster_api.pairings, name="api-pairings"),
-    path("pairings/<int:pk>/", cluster_api.pairing, name="api-pairing"),
+    path("pairings/<id:pk>/", cluster_api.pairing, name="api-pairing"),
     path("services/", backups_api.services, name="api-services"),
-    path("services/<int:pk>/", backups_api.service, name="api-service"),
+    path("services/<id:pk>/", backups_api.service, name="api-service"),
     path("data-sets/", backups_api.candidates, name="api-candidates"),
 ]

@@ -2,6 +2,8 @@
 
 import time
 from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.utils import timezone
 
@@ -25,3 +27,17 @@ def sleep_until(moment: datetime) -> float:
         # Coarse sleep, then a short spin for the last milliseconds.
         time.sleep(remaining - 0.002 if remaining > 0.005 else 0)
     return monotonic() - deadline
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA time zone `name`, or None for anything else.
+
+    Only names from the zone database are opened: ZoneInfo("Europe") finds a directory
+    (IsADirectoryError), and other strings fail in other ways.
+    """
+    return ZoneInfo(name) if name in _zone_names() else None

@@ -1,5 +1,9 @@
-"""JSON API for clusters and pairings, with the pages' validation and roles."""
+"""JSON API for clusters and pairings, with the pages' validation and roles.
 
+Refusals are audited once per request by `console.api`; the views audit what they change.
+"""
+
+from django.db import models
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -7,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from console import audit
 from console.api import ApiError, api_view, json_body
 from console.clusters import cluster_state, remove_cluster, state_json
-from console.errors import Refused
+from console.fields import MAX_ID, Fields
 from console.forms import ClusterForm
 from console.models import Cluster, Pairing
 from console.pairing import pair, unpair
@@ -36,16 +40,31 @@ def pairing_json(pairing: Pairing) -> dict:
             "created_at": pairing.created_at.isoformat()}
 
 
+def registration_from_json(body: dict) -> dict:
+    """The registration fields of `body`, each of its JSON type (numbers as numbers);
+    also `manage.py clusters add`."""
+    fields = Fields(body)
+    data = {}
+    for name in ClusterForm.Meta.fields:
+        kind = Cluster._meta.get_field(name)
+        if isinstance(kind, models.DecimalField):
+            data[name] = fields.decimal(name, None, nullable=True)
+        elif isinstance(kind, models.IntegerField):
+            data[name] = fields.integer(name, None, minimum=0, maximum=MAX_ID, nullable=True)
+        else:
+            data[name] = fields.text(name, "")
+    fields.check()
+    return data
+
+
 def _save_cluster(request: HttpRequest, cluster: Cluster | None) -> Cluster:
     body = json_body(request)
     if cluster is not None:  # PUT may send only the fields it changes
         body = {**cluster_json(cluster), **body}
-    form = ClusterForm(body, instance=cluster)
+    form = ClusterForm(registration_from_json(body), instance=cluster)
     if not form.is_valid():
         problems = [f"{field}: {message}" if field != "__all__" else message
                     for field, messages in form.errors.items() for message in messages]
-        audit.record(request, "cluster.save", body.get("name", ""),
-                     outcome=audit.Outcome.REFUSED, detail="; ".join(problems))
         raise ApiError(400, "The cluster was not saved.", problems=problems)
     saved = form.save()
     audit.record(request, "cluster.update" if cluster else "cluster.register", saved)
@@ -70,12 +89,7 @@ def cluster(request: HttpRequest, name: str) -> tuple[int, object]:
         raise ApiError(403, "Only administrators change clusters.")
     if request.method == "PUT":
         return 200, cluster_json(_save_cluster(request, found))
-    try:
-        remove_cluster(found)
-    except Refused as error:
-        audit.record(request, "cluster.delete", found, outcome=audit.Outcome.REFUSED,
-                     detail=str(error))
-        raise
+    remove_cluster(found)
     audit.record(request, "cluster.delete", name)
     return 200, {"deleted": name}
 
@@ -92,17 +106,16 @@ def pairings(request: HttpRequest) -> tuple[int, object]:
                                                                              "secondary")]
     if not _is_admin(request):
         raise ApiError(403, "Only administrators pair clusters.")
-    body = json_body(request)
-    primary = Cluster.objects.filter(name=body.get("primary")).first()
-    secondary = Cluster.objects.filter(name=body.get("secondary")).first()
-    if primary is None or secondary is None:
-        raise ApiError(400, "Name a registered `primary` and `secondary` cluster.")
-    try:
-        created = pair(primary, secondary, by=request.user.get_username())
-    except Refused as error:
-        audit.record(request, "pairing.create", f"{primary} → {secondary}",
-                     outcome=audit.Outcome.REFUSED, detail=str(error))
-        raise
+    fields = Fields(json_body(request))
+    names = {role: fields.text(role) for role in ("primary", "secondary")}
+    fields.check()
+    found = {role: Cluster.objects.filter(name=name).first() for role, name in names.items()}
+    for role, cluster in found.items():
+        if cluster is None:
+            fields.refuse(role, f"names no registered cluster: {names[role][:63]!r}")
+    fields.check()
+    primary, secondary = found["primary"], found["secondary"]
+    created = pair(primary, secondary, by=request.user.get_username())
     audit.record(request, "pairing.create", created)
     return 201, pairing_json(created)
 
@@ -111,12 +124,7 @@ def pairings(request: HttpRequest) -> tuple[int, object]:
 def pairing(request: HttpRequest, pk: int) -> tuple[int, object]:
     found = get_object_or_404(Pairing.objects.select_related("primary", "secondary"), pk=pk)
     label = str(found)
-    try:
-        warnings = unpair(found)
-    except Refused as error:
-        audit.record(request, "pairing.delete", label, outcome=audit.Outcome.REFUSED,
-                     detail=str(error))
-        raise
+    warnings = unpair(found)
     audit.record(request, "pairing.delete", label, detail="; ".join(warnings))
     return 200, {"deleted": label, "warnings": warnings}
 

@@ -1,20 +1,47 @@
-"""The console's websocket: live events for the logged-in user."""
+"""The console's websocket: live events for the logged-in user, while they may see them.
+
+A socket's audience (its groups) is the user's at the time: `console.live_audience`
+closes the sockets of a session that logs out, and asks a user's sockets to look again
+when the user's roles, tenants or account change. Every event is checked against the
+audience held at that moment, so an event queued before the change arrived is dropped
+too, and the session is re-read now and then, so an expired one closes its socket.
+"""
+
+import time
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib import auth
 
 from console import events
 from console.roles import roles_of
 
+# At most this often (seconds) an event makes the socket re-read its session.
+SESSION_RECHECK_SECONDS = 60.0
+# Close code for "your session ended or changed": the page's script reconnects, and a
+# logged-out browser is then refused at the handshake.
+SESSION_ENDED = 4401
+
 
 @database_sync_to_async
-def _audience(user) -> tuple[list[str], list[str]]:
+def _audience(user, session_key: str) -> tuple[list[str], list[str]]:
     """The groups this user's page joins, and the user's role names."""
     roles = roles_of(user)
-    groups = [events.everyone(), events.user_group(user.pk)]
+    groups = [events.everyone(), events.user_group(user.pk), events.session_group(session_key)]
     groups += [events.role_group(role) for role in roles]
     groups += [events.tenant_group(pk) for pk in user.tenants.values_list("pk", flat=True)]
     return groups, sorted(str(role) for role in roles)
+
+
+@database_sync_to_async
+def _session_user(session_key: str | None):
+    """Whom the session belongs to now, read afresh from the session store: anonymous
+    after a logout, expiry, password change or deactivation."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return auth.get_user(SimpleNamespace(session=store))
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -26,20 +53,46 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             # Closing before accept makes the handshake fail with 403.
             await self.close()
             return
-        self.groups, roles = await _audience(user)
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.user_pk = user.pk
+        self.session_key = self.scope["session"].session_key
+        self.checked_at = time.monotonic()
+        audience, roles = await _audience(user, self.session_key)
+        await self._join(audience)
         await self.accept()
         await self.send_json({"kind": "hello", "data": {"user": user.get_username(),
                                                          "roles": roles}})
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         if content.get("kind") == "ping":
             await self.send_json({"kind": "pong", "data": {}})
 
     async def console_event(self, message: dict) -> None:
-        await self.send_json({"kind": message["kind"], "data": message["data"]})
+        if time.monotonic() - self.checked_at > SESSION_RECHECK_SECONDS:
+            await self.console_refresh({})
+        # Sent to a group this socket has left since (a role lost a moment ago): drop it.
+        if message.get("group") in self.groups:
+            await self.send_json({"kind": message["kind"], "data": message["data"]})
+
+    async def console_refresh(self, message: dict) -> None:
+        """The user's roles, tenants or account changed: join what they may see now."""
+        self.checked_at = time.monotonic()
+        user = await _session_user(self.session_key)
+        if not user.is_authenticated or user.pk != self.user_pk:
+            await self.console_close(message)
+            return
+        audience, _ = await _audience(user, self.session_key)
+        await self._join(audience)
+
+    async def console_close(self, message: dict) -> None:
+        """The session logged out (or ended): no more events, and close."""
+        await self._join([])
+        await self.close(code=SESSION_ENDED)
+
+    async def _join(self, wanted: list[str]) -> None:
+        """Be in exactly the groups `wanted`."""
+        current = set(getattr(self, "groups", None) or [])
+        for group in current - set(wanted):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(wanted) - current:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups = list(wanted)

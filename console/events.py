@@ -5,6 +5,10 @@ whose user may see the event receives it. Audiences are Channels groups named he
 so that the consumer and the senders cannot disagree on a group's name.
 """
 
+import asyncio
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -29,11 +33,39 @@ def user_group(user_id: int) -> str:
     return f"user-{user_id}"
 
 
+def session_group(session_key: str) -> str:
+    """The sockets of one browser session (hashed: group names are visible in Redis)."""
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _event(group: str, kind: str, data: dict) -> dict:
+    # The group travels with the event: a socket that has left it since drops the event.
+    return {"type": EVENT_TYPE, "group": group, "kind": kind, "data": data}
+
+
 async def push_async(group: str, kind: str, data: dict) -> None:
     """Send `{"kind": kind, "data": data}` to every page subscribed to `group`."""
-    await get_channel_layer().group_send(group, {"type": EVENT_TYPE, "kind": kind, "data": data})
+    await get_channel_layer().group_send(group, _event(group, kind, data))
+
+
+def _send(group: str, message: dict) -> None:
+    """group_send for synchronous callers, also on a thread that runs an event loop
+    (synchronous code inside asynchronous code), where async_to_sync refuses to run."""
+    send = async_to_sync(get_channel_layer().group_send)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(group, message)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(send, group, message).result()
 
 
 def push(group: str, kind: str, data: dict) -> None:
     """`push_async` for synchronous callers: views, RQ jobs, the monitor."""
-    async_to_sync(push_async)(group, kind, data)
+    _send(group, _event(group, kind, data))
+
+
+def control(group: str, command: str) -> None:
+    """Tell the sockets of `group` to `refresh` their audience or `close`."""
+    _send(group, {"type": f"console.{command}"})

@@ -1,8 +1,40 @@
+import re
+from urllib.parse import urlsplit
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from console.clusters import check_endpoints
 from console.models import Cluster
 from console.paths import PathRefused, normalize_hdfs_path
+
+# A host name, an IPv4 address or a bracketed IPv6 address.
+HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$")
+MAX_PORT = 65535
+
+
+def _check_host(host: str) -> None:
+    if not HOST.match(host):
+        raise forms.ValidationError(f"{host[:60]!r} is not a host name or address.")
+
+
+def _check_port(port: str) -> None:
+    if not (port.isascii() and port.isdecimal() and 1 <= int(port) <= MAX_PORT):
+        raise forms.ValidationError(f"{port[:10]!r} is not a port (1-{MAX_PORT}).")
+
+
+def _check_url(url: str, schemes: tuple[str, ...]) -> str:
+    """`url` if it is scheme://host[:port][/path] with a valid host and port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as error:  # a bracketed non-address, a port that is not a number
+        raise forms.ValidationError(f"Not a URL: {error}.") from error
+    if parts.scheme not in schemes:
+        raise forms.ValidationError(f"The URL starts with {' or '.join(schemes)}://.")
+    host = parts.hostname or ""
+    _check_host(f"[{host}]" if ":" in host else host)
+    return url
 
 
 class ClusterForm(forms.ModelForm):
@@ -33,6 +65,8 @@ class ClusterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Cluster endpoints are often plain HTTP inside a data centre: never guess https.
         self.fields["webhdfs_url"].assume_scheme = "http"
+        self.fields["hiveserver2_port"].validators += [MinValueValidator(1),
+                                                       MaxValueValidator(MAX_PORT)]
         password = self.fields["hiveserver2_password"]
         password.strip = False
         if self.instance.hiveserver2_password:
@@ -48,6 +82,28 @@ class ClusterForm(forms.ModelForm):
             return ""
         return self.instance.hiveserver2_password
 
+    def clean_webhdfs_url(self) -> str:
+        return _check_url(self.cleaned_data["webhdfs_url"], ("http", "https"))
+
+    def clean_hiveserver2_host(self) -> str:
+        host = self.cleaned_data["hiveserver2_host"].strip()
+        _check_host(host)
+        return host
+
+    def clean_zookeeper_hosts(self) -> str:
+        """host:port[,host:port...][/chroot], as ZooKeeper's clients take it."""
+        hosts = self.cleaned_data["zookeeper_hosts"].strip()
+        servers, _, chroot = hosts.partition("/")
+        for server in servers.split(","):
+            host, colon, port = server.strip().rpartition(":")
+            if not colon:
+                raise forms.ValidationError(f"{server[:60]!r} needs a port: host:port.")
+            _check_host(host)
+            _check_port(port)
+        if chroot and not re.fullmatch(r"[A-Za-z0-9_./-]+", chroot):
+            raise forms.ValidationError(f"{chroot[:60]!r} is not a ZooKeeper path.")
+        return hosts
+
     def clean_snapshot_root(self) -> str:
         try:
             return normalize_hdfs_path(self.cleaned_data["snapshot_root"])
@@ -56,9 +112,7 @@ class ClusterForm(forms.ModelForm):
 
     def clean_ldap_url(self) -> str:
         url = self.cleaned_data["ldap_url"].strip()
-        if url and not url.startswith(("ldap://", "ldaps://")):
-            raise forms.ValidationError("An LDAP URL starts with ldap:// or ldaps://.")
-        return url
+        return _check_url(url, ("ldap", "ldaps")) if url else url
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -51,4 +51,5 @@ def role_required(*roles: Role) -> Callable:
 
 def roles_context(request: HttpRequest) -> dict:
     """Template context: `roles`, the set of role names the user holds."""
-    return {"roles": {str(role) for role in roles_of(request.user)}}
+    user = getattr(request, "user", None)  # absent on errors raised before authentication
+    return {"roles": {str(role) for role in roles_of(user)} if user is not None else set()}

@@ -5,7 +5,9 @@ from django.urls import include, path
 from backups import round_views
 from console import cluster_views, views
 
+handler400 = "console.views.bad_request"
 handler403 = "console.views.permission_denied"
+handler404 = "console.views.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,10 +24,10 @@ urlpatterns = [
     path("clusters/<slug:name>/delete/", cluster_views.cluster_delete, name="cluster-delete"),
     path("clusters/<slug:name>/state/", cluster_views.cluster_state_json, name="cluster-state"),
     path("pairings/new/", cluster_views.pairing_create, name="pairing-new"),
-    path("pairings/<int:pk>/delete/", cluster_views.pairing_delete, name="pairing-delete"),
+    path("pairings/<id:pk>/delete/", cluster_views.pairing_delete, name="pairing-delete"),
     path("services/", include("backups.urls")),
     path("rounds/", round_views.round_list, name="rounds"),
-    path("rounds/<int:pk>/", round_views.round_detail, name="round-detail"),
+    path("rounds/<id:pk>/", round_views.round_detail, name="round-detail"),
     path("api/", include("console.api_urls")),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),

@@ -1,9 +1,10 @@
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console import audit
+from console.middleware import API_PREFIX
 from console.models import AuditEntry
 from console.roles import Role, role_required
 
@@ -43,3 +44,20 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     audit.record(request, "access", request.path, outcome=audit.Outcome.REFUSED,
                  detail=str(exception))
     return render(request, "403.html", {"reason": str(exception)}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 page (JSON under the API); a page that found no object it was asked for, such
+    as another tenant's service, is audited like a refusal: probing shows in the trail."""
+    user = getattr(request, "user", None)
+    if request.resolver_match is not None and user is not None and user.is_authenticated:
+        audit.record(request, "access", request.path, outcome=audit.Outcome.REFUSED,
+                     detail="not found, or not yours")
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"error": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 page naming what was malformed."""
+    return render(request, "400.html", {"reason": str(exception)}, status=400)

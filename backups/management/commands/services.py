@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from backups.access import can_change, visible_services
 from backups.api import request_from_json, service_json
 from backups.protection import save_service
-from console.api import ApiError
 from console.audit import record
 from console.errors import Refused
 
@@ -62,8 +61,6 @@ class Command(BaseCommand):
         try:
             request = request_from_json(json.loads(Path(target).read_text()), user, current)
             saved = save_service(request, user.get_username(), current)
-        except ApiError as error:
-            raise CommandError(error.body["error"]) from error
         except Refused as error:
             raise CommandError("\n".join(getattr(error, "problems", [str(error)]))) from error
         record(None, "service.update" if current else "service.create", saved, user=user,

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.audit import record
-from console.cluster_api import cluster_json
+from console.cluster_api import cluster_json, registration_from_json
 from console.clusters import cluster_state, remove_cluster, state_json
 from console.errors import Refused
 from console.forms import ClusterForm
@@ -28,7 +28,10 @@ class Command(BaseCommand):
         if not target:
             raise CommandError(f"{action} needs a {'JSON file' if action == 'add' else 'name'}")
         if action == "add":
-            form = ClusterForm(json.loads(Path(target).read_text()))
+            try:
+                form = ClusterForm(registration_from_json(json.loads(Path(target).read_text())))
+            except Refused as error:
+                raise CommandError(str(error)) from error
             if not form.is_valid():
                 raise CommandError("; ".join(m for ms in form.errors.values() for m in ms))
             cluster = form.save()
