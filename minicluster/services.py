@@ -14,7 +14,7 @@ from pathlib import Path
 from adapters.hiveserver2 import HiveServer2
 from adapters.ldap import Ldap, LdapError
 from adapters.webhdfs import WebHdfs
-from adapters.zookeeper import ZooKeeper
+from adapters.zookeeper import ZooKeeper, ZooKeeperError
 from minicluster import accounts, processes
 from minicluster.layout import ACCOUNTS, CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 from minicluster.webhdfs import launcher as webhdfs_launcher
@@ -119,8 +119,19 @@ def zookeeper_service(layout: Layout, site: str) -> Service:
         # because the mini cluster is started by manage.py and the tests, both configured.
         from django.conf import settings
 
-        with ZooKeeper(layout.zookeeper_hosts(site), auth=settings.ZOOKEEPER_AUTH) as zookeeper:
-            zookeeper.claim_root()
+        def claimed() -> bool:
+            # A server that just answered `ruok` may still drop its first sessions.
+            try:
+                with ZooKeeper(layout.zookeeper_hosts(site),
+                               auth=settings.ZOOKEEPER_AUTH) as zookeeper:
+                    zookeeper.claim_root()
+            except ZooKeeperError:
+                return False
+            return True
+
+        if not processes.wait_until(claimed, 30, interval=0.5):
+            raise MiniClusterError(f"{site}/zookeeper answers but took no session within 30 s "
+                                   f"to create its root; see its log")
 
     return Service(
         name=f"{site}/zookeeper",

@@ -98,9 +98,11 @@ def test_anyone_reads_identities_but_only_the_console_changes_them(pairing, mini
 
 def test_the_console_owns_its_root_from_the_moment_zookeeper_starts(minicluster):
     """Nobody can come first: `minicluster up` creates the root with the console's ACL."""
+    with ZooKeeper(minicluster.zookeeper_hosts("site-b"), auth=settings.ZOOKEEPER_AUTH) as console:
+        assert set(console.client.get_acls(ROOT)[0]) == set(
+            console_acl(settings.ZOOKEEPER_AUTH))
     client = anonymous(minicluster, "site-b")
     try:
-        assert set(client.get_acls(ROOT)[0]) == set(console_acl(settings.ZOOKEEPER_AUTH))
         with pytest.raises(NoAuthError):
             client.create(f"{ROOT}/squatter", b"{}")
     finally:
