@@ -4,8 +4,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import thrift_sasl
 from pyhive import hive
-from thrift.transport.TTransport import TTransportException
+from thrift.transport.TSocket import TSocket
+from thrift.transport.TTransport import TBufferedTransport, TTransportBase, TTransportException
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +20,15 @@ class HiveServer2:
     """A client; with a password it signs in (SASL PLAIN, checked by the server against
     LDAP), without one it connects unauthenticated (NOSASL) as `user`."""
 
-    def __init__(self, host: str, port: int, user: str, password: str = "") -> None:
+    def __init__(self, host: str, port: int, user: str, password: str = "",
+                 timeout: float = 120.0) -> None:
         self.host = host
         self.port = port
         self.user = user
         self._password = password
+        # Seconds that connecting, or any one read or write of a statement, may stall: a
+        # hung server fails the call instead of hanging the round, page or pairing.
+        self.timeout = timeout
 
     def __repr__(self) -> str:
         return f"HiveServer2({self.host}:{self.port} as {self.user})"
@@ -34,6 +40,10 @@ class HiveServer2:
             cursor = connection.cursor()
             cursor.execute(sql, parameters)
             return cursor.fetchall() if cursor.description else []
+        except (TTransportException, OSError) as error:  # the server stalled or went away
+            raise HiveServer2Error(
+                f"HiveServer2 at {self.host}:{self.port} stopped answering during "
+                f"{sql.split()[0]} (timeout {self.timeout:g} s): {error}") from error
         except hive.Error as error:
             raise HiveServer2Error(
                 f"HiveServer2 refused {sql.split()[0]}: {_reason(error)}"
@@ -42,14 +52,23 @@ class HiveServer2:
             _close(connection)
 
     def _connect(self) -> hive.Connection:
-        credentials = ({"auth": "LDAP", "password": self._password} if self._password
-                       else {"auth": "NOSASL"})
         try:
-            return hive.connect(host=self.host, port=self.port, username=self.user,
-                                **credentials)
+            return hive.connect(thrift_transport=self._transport(), username=self.user)
         except (TTransportException, OSError) as error:
             raise HiveServer2Error(f"HiveServer2 at {self.host}:{self.port} "
                                    f"{self._refusal(str(error))}") from error
+
+    def _transport(self) -> TTransportBase:
+        """What pyhive builds for NOSASL and LDAP (SASL PLAIN), with a socket timeout:
+        pyhive's own socket has none."""
+        socket = TSocket(self.host, self.port)
+        socket.setTimeout(self.timeout * 1000)
+        if not self._password:
+            return TBufferedTransport(socket)
+        return thrift_sasl.TSaslClientTransport(
+            lambda: hive.get_installed_sasl(host=self.host, sasl_auth="PLAIN",
+                                            username=self.user, password=self._password),
+            "PLAIN", socket)
 
     def _refusal(self, reason: str) -> str:
         """Why a connection failed, in words that say what to change."""

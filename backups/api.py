@@ -16,6 +16,7 @@ from backups.discovery import discover
 from backups.forms import parse_identifier
 from backups.models import MAX_RETENTION, MAX_SKEW_LIMIT_MS, Direction, Service
 from backups.protection import ServiceRequest, save_service
+from backups.removal import RemovalRefused, delete_service
 from backups.scheduling import HORIZON, horizon_problem, next_round_moment
 from console import audit
 from console.api import ApiError, api_view, json_body
@@ -125,10 +126,17 @@ def service(request: HttpRequest, pk: int) -> tuple[int, object]:
         raise ApiError(403, "Only the service's tenant or an administrator may change it.")
     if request.method == "PUT":
         return 200, service_json(_save(request, found))
-    label = str(found)
-    found.delete()
-    audit.record(request, "service.delete", label)
-    return 200, {"deleted": label}
+    keep = request.GET.get("keep_restore_points", "false")
+    if keep not in ("true", "false"):
+        raise ApiError(400, "keep_restore_points must be true or false.",
+                       problems=["keep_restore_points: true or false"])
+    try:
+        removal = delete_service(found, keep_restore_points=keep == "true")
+    except RemovalRefused as refusal:
+        raise ApiError(409, str(refusal)) from refusal
+    audit.record(request, "service.delete", removal.service, detail=removal.summary())
+    return 200, {"deleted": removal.service, "snapshots_deleted": removal.snapshots,
+                 "restore_points_kept": removal.kept_restore_points}
 
 
 @api_view({"GET"}, CHANGERS)

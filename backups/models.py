@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
@@ -26,6 +27,10 @@ class Service(models.Model):
                                 related_name="services")
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The claim that lets one round of the service run at a time: taken by a conditional
+    # update when a round is prepared, released when that round reaches a final state.
+    active_round = models.ForeignKey("Round", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
 
     class Meta:
         ordering = ["tenant__name", "name"]
@@ -103,6 +108,9 @@ class BackupPolicy(models.Model):
                                  default=Direction.PULL)
     enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Why the scheduler could not prepare this policy's round in its last pass (shown on
+    # the service page; cleared by the next pass that succeeds).
+    schedule_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "backup policies"
@@ -119,6 +127,7 @@ class RoundState(models.TextChoices):
     CONSISTENT = "consistent", "consistent"
     CRASH_CONSISTENT = "crash_consistent", "crash-consistent"
     FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
     SKIPPED = "skipped", "skipped"
     MISSED = "missed", "missed"
 
@@ -130,6 +139,16 @@ class Round(models.Model):
     moment = models.DateTimeField("moment T", db_index=True)
     state = models.CharField(max_length=16, choices=RoundState.choices,
                              default=RoundState.SCHEDULED)
+    # Frozen when the round is prepared: later edits of the service or its pairing apply
+    # from the next round, never to this one.
+    source = models.ForeignKey(Cluster, null=True, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(Cluster, null=True, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=4, choices=Direction.choices,
+                                 default=Direction.PULL)
+    consistency = models.CharField(max_length=12, choices=Consistency.choices,
+                                   default=Consistency.ATOMIC)
+    skew_limit = models.DurationField(default=timedelta(milliseconds=50))
+    retention = models.PositiveIntegerField(default=24)
     reason = models.TextField(blank=True, help_text="why it was skipped, missed or failed")
     snapshot_name = models.CharField(max_length=100, blank=True)
     # Each data set's (or the shared root's) snapshot time, epoch ms, as taken.
@@ -177,9 +196,15 @@ class Round(models.Model):
     def finished(self) -> bool:
         return self.state in FINAL_STATES
 
+    @property
+    def late(self) -> bool:
+        """Its snapshot fired further from T than LOCKSTEP_MOMENT_BOUND allows."""
+        return self.moment_error_ms is not None and (
+            self.moment_error_ms > settings.LOCKSTEP_MOMENT_BOUND * 1000)
+
 
 FINAL_STATES = {RoundState.CONSISTENT, RoundState.CRASH_CONSISTENT, RoundState.FAILED,
-                RoundState.SKIPPED, RoundState.MISSED}
+                RoundState.CANCELLED, RoundState.SKIPPED, RoundState.MISSED}
 
 
 class TaskState(models.TextChoices):
@@ -187,6 +212,7 @@ class TaskState(models.TextChoices):
     COPYING = "copying", "copying"
     VERIFIED = "verified", "verified"
     FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
 
 
 class DataSetTask(models.Model):

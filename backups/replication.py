@@ -172,7 +172,7 @@ def _copy_changed(source: Tree, target: Tree, changed: dict[str, bool],
         _carry_attributes(source, target, path, status)
 
 
-def _walk(source: Tree, relative: str) -> tuple[list[tuple[str, Status]], list[tuple[str, Status]]]:
+def walk(source: Tree, relative: str) -> tuple[list[tuple[str, Status]], list[tuple[str, Status]]]:
     """(directories, files) below `relative`, parents before children."""
     directories, files = [], []
     pending = [relative]
@@ -191,7 +191,7 @@ def _walk(source: Tree, relative: str) -> tuple[list[tuple[str, Status]], list[t
 def _copy_tree(source: Tree, target: Tree, relative: str, progress: Progress) -> None:
     root_status = source.client.status(source.at(relative))
     target.client.makedirs(target.at(relative))
-    directories, files = _walk(source, relative)
+    directories, files = walk(source, relative)
     for directory, _ in directories:
         target.client.makedirs(target.at(directory))
     _copy_files(source, target, files, progress)
@@ -203,9 +203,13 @@ def _copy_tree(source: Tree, target: Tree, relative: str, progress: Progress) ->
 def _copy_files(source: Tree, target: Tree, files: list[tuple[str, Status]],
                 progress: Progress) -> None:
     progress.plan(len(files), sum(status["length"] for _, status in files))
-    with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
+    pool = ThreadPoolExecutor(max_workers=PARALLEL_FILES)
+    try:
         for size in pool.map(lambda item: _copy_file(source, target, *item), files):
             progress.done(size)
+    finally:
+        # A failed file or a stopped round: the files not yet started are not started.
+        pool.shutdown(cancel_futures=True)
 
 
 def _copy_file(source: Tree, target: Tree, relative: str, status: Status) -> int:

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from backups.access import changeable_service, visible_services
+from backups.cancelling import CancelRefused, cancel_round
 from backups.models import Round
 from backups.preflight import preflight
-from backups.rounds import run_now
+from backups.preparing import RoundRefused, run_now
 from backups.rpo import expected_finish, rpo_status
 from backups.scheduling import next_round_moment
 from console import audit, clock
@@ -65,10 +66,31 @@ def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     if service.pairing is None:
         messages.error(request, "The service has no pairing: edit it to choose one.")
         return redirect("service-detail", pk=pk)
-    round_ = run_now(service)
+    try:
+        round_ = run_now(service)
+    except RoundRefused as refusal:
+        audit.record(request, "round.run_now", service, outcome="refused", detail=str(refusal))
+        messages.error(request, str(refusal))
+        return redirect("service-detail", pk=pk)
     audit.record(request, "round.run_now", round_)
     messages.success(request, f"Round at {round_.moment:%H:%M:%S} prepared.")
     return redirect("round-detail", pk=round_.pk)
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+def round_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
+    try:
+        cancel_round(round_, by=request.user.get_username())
+    except CancelRefused as refusal:
+        audit.record(request, "round.cancel", round_, outcome="refused", detail=str(refusal))
+        messages.error(request, str(refusal))
+    else:
+        audit.record(request, "round.cancel", round_)
+        messages.success(request, "Round cancelled: its copies stop and its snapshot is "
+                                  "deleted; the next round starts from the last restore point.")
+    return redirect("round-detail", pk=pk)
 
 
 @require_POST

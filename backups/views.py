@@ -18,6 +18,7 @@ from backups.protection import (
     protected_elsewhere,
     save_service,
 )
+from backups.removal import RemovalRefused, delete_service
 from backups.rpo import rpo_status
 from backups.scheduling import next_round_moment
 from console import audit
@@ -143,8 +144,12 @@ def service_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     service = changeable_service(request.user, pk)
-    label = str(service)
-    service.delete()
-    audit.record(request, "service.delete", label)
-    messages.success(request, f"Service {label} deleted.")
+    try:
+        removal = delete_service(service, request.POST.get("keep_restore_points") == "on")
+    except RemovalRefused as refusal:
+        audit.record(request, "service.delete", service, outcome="refused", detail=str(refusal))
+        messages.error(request, str(refusal))
+        return redirect("service-detail", pk=pk)
+    audit.record(request, "service.delete", removal.service, detail=removal.summary())
+    messages.success(request, removal.summary())
     return redirect("services")

@@ -175,7 +175,7 @@ class Bench:
 
     def run_round(self, service):
         """A round at T = now + 3 s (run_now), worked to its end; the refreshed round."""
-        from backups.rounds import run_now
+        from backups.preparing import run_now
 
         round_ = run_now(service)
         self.work()

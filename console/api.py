@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -79,7 +80,7 @@ def json_body(request: HttpRequest) -> dict:
     return body
 
 
-AUDITED_STATUSES = {400, 403, 404, 405}
+AUDITED_STATUSES = {400, 403, 404, 405, 409}
 
 
 def audit_refusals(endpoint: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
@@ -127,6 +128,8 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
                 return response
             except Http404 as error:
                 return JsonResponse({"error": str(error) or "Not found."}, status=404)
+            except PermissionDenied as error:  # the pages' own checks, shared with the API
+                return JsonResponse({"error": str(error) or "Not allowed."}, status=403)
             except Refused as error:
                 problems = getattr(error, "problems", [str(error)])
                 return JsonResponse({"error": str(error), "problems": problems}, status=400)

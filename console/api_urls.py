@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backups import api as backups_api
+from backups import round_api
 from console import cluster_api
 
 urlpatterns = [
@@ -11,5 +12,8 @@ urlpatterns = [
     path("pairings/<id:pk>/", cluster_api.pairing, name="api-pairing"),
     path("services/", backups_api.services, name="api-services"),
     path("services/<id:pk>/", backups_api.service, name="api-service"),
+    path("services/<id:pk>/run-now/", round_api.service_run_now, name="api-service-run-now"),
+    path("rounds/<id:pk>/", round_api.round_detail, name="api-round"),
+    path("rounds/<id:pk>/cancel/", round_api.round_cancel, name="api-round-cancel"),
     path("data-sets/", backups_api.candidates, name="api-candidates"),
 ]

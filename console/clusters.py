@@ -68,9 +68,11 @@ def webhdfs_of(cluster: Cluster, timeout: float | None = None) -> WebHdfs:
                    timeout=timeout or settings.LOCKSTEP_WEBHDFS_TIMEOUT)
 
 
-def hiveserver2_of(cluster: Cluster) -> HiveServer2:
+def hiveserver2_of(cluster: Cluster, timeout: float | None = None) -> HiveServer2:
+    """A HiveServer2 client; a stalled server fails a call after `timeout` seconds."""
     return HiveServer2(cluster.hiveserver2_host, cluster.hiveserver2_port, cluster.webhdfs_user,
-                       cluster.hiveserver2_password)
+                       cluster.hiveserver2_password,
+                       timeout=timeout or settings.LOCKSTEP_HIVESERVER2_TIMEOUT)
 
 
 def zookeeper_of(cluster: Cluster) -> ZooKeeper:
@@ -95,7 +97,7 @@ def _check_webhdfs(cluster: Cluster) -> str:
 
 
 def _check_hiveserver2(cluster: Cluster) -> str:
-    hiveserver2_of(cluster).query("SELECT 1")
+    hiveserver2_of(cluster, settings.LOCKSTEP_ENDPOINT_TIMEOUT).query("SELECT 1")
     return "answers SELECT 1"
 
 

@@ -242,3 +242,15 @@ class ApiToken(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class Heartbeat(models.Model):
+    """When a long-running process (the scheduler, later the failover monitor) last
+    finished a pass: pages warn operators when it is stale."""
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField()
+    pid = models.PositiveIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

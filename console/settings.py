@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.roles.roles_context",
                 "console.navigation.navigation",
+                "console.heartbeats.health",
             ],
         },
     },
@@ -88,7 +89,10 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "lockstep.sqlite3",
             # Workers and daphne write concurrently; wait for the lock rather than fail.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL: readers never wait for a writer nor a writer for readers; IMMEDIATE:
+            # a write transaction takes the lock at its start, so two never deadlock.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"},
             "TEST": {"NAME": VAR_DIR / "test-lockstep.sqlite3"},
         }
     }
@@ -150,6 +154,8 @@ ZOOKEEPER_AUTH = zookeeper_auth(VAR_DIR)
 LOCKSTEP_ENDPOINT_TIMEOUT = float(env_str("LOCKSTEP_ENDPOINT_TIMEOUT", "3"))
 # How long a WebHDFS call of a round may stall (connect, or between bytes) before it fails.
 LOCKSTEP_WEBHDFS_TIMEOUT = float(env_str("LOCKSTEP_WEBHDFS_TIMEOUT", "60"))
+# How long connecting to HiveServer2, or one read of a statement's answer, may stall.
+LOCKSTEP_HIVESERVER2_TIMEOUT = float(env_str("LOCKSTEP_HIVESERVER2_TIMEOUT", "120"))
 # Pairing and every round are refused above this clock skew between console and cluster.
 LOCKSTEP_MAX_CLOCK_SKEW = float(env_str("LOCKSTEP_MAX_CLOCK_SKEW", "2"))
 # A round is prepared (recorded, its snapshot job enqueued) this long before its moment T.
@@ -160,6 +166,16 @@ LOCKSTEP_VERIFY_ATTEMPTS = int(env_str("LOCKSTEP_VERIFY_ATTEMPTS", "3"))
 LOCKSTEP_TASK_RETRY_INTERVALS = [
     int(seconds) for seconds in env_str("LOCKSTEP_TASK_RETRY_INTERVALS", "1,3,6").split(",")
 ]
+# The scheduler's reaper: a round whose jobs are gone is looked at once its moment is this
+# many seconds past; a lost copy job is enqueued again this many times at most; a round
+# not ended this many seconds after its moment is failed.
+LOCKSTEP_REAPER_GRACE = float(env_str("LOCKSTEP_REAPER_GRACE", "60"))
+LOCKSTEP_REAPER_MAX_RESUMES = int(env_str("LOCKSTEP_REAPER_MAX_RESUMES", "3"))
+LOCKSTEP_ROUND_DEADLINE = float(env_str("LOCKSTEP_ROUND_DEADLINE", "21600"))
+# A snapshot taken more than this many seconds from its moment T is flagged as late.
+LOCKSTEP_MOMENT_BOUND = float(env_str("LOCKSTEP_MOMENT_BOUND", "1"))
+# A process whose heartbeat is older than this many seconds is shown as down.
+LOCKSTEP_HEARTBEAT_STALE = float(env_str("LOCKSTEP_HEARTBEAT_STALE", "60"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
 

@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import django_rq
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -138,3 +139,12 @@ def make_service(db):
         return service
 
     return make
+
+
+@pytest.fixture
+def queues(minicluster) -> tuple[str, ...]:
+    """Every RQ queue, emptied."""
+    names = tuple(settings.RQ_QUEUES)
+    for name in names:
+        django_rq.get_queue(name).empty()
+    return names

@@ -13,8 +13,10 @@ from console.settings import *  # noqa: E402, F403
 # Hashing is not what these tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Retries at once: a test waits for the outcome, not for the back-off.
-LOCKSTEP_TASK_RETRY_INTERVALS = [0, 0, 0]
+# Retries at once: a test waits for the outcome, not for the back-off. Tests of outages
+# run their processes with the production intervals (LOCKSTEP_TASK_RETRY_INTERVALS set).
+if "LOCKSTEP_TASK_RETRY_INTERVALS" not in os.environ:
+    LOCKSTEP_TASK_RETRY_INTERVALS = [0, 0, 0]
 
 # A worker process started by a test works on the test database.
 if os.environ.get("LOCKSTEP_TEST_WORKER"):

@@ -212,6 +212,27 @@ def append_data(source: int, target: int) -> None:
         remaining -= copied
 
 
+# Files that Hadoop's local file system (the Spark warehouse's writer) rewrites in place,
+# truncating the same inode at every commit: a snapshot copies them, since a hard link
+# would change with the live file. They are empty or a few bytes long.
+REWRITTEN_IN_PLACE = frozenset({"_SUCCESS", "._SUCCESS.crc"})
+
+
+def _copy_file(leaf: str, source_dir: int, copy_dir: int) -> None:
+    source = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=source_dir)
+    try:
+        target = os.open(leaf, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC,
+                         stat.S_IMODE(os.fstat(source).st_mode), dir_fd=copy_dir)
+        try:
+            append_data(source, target)
+            status = os.fstat(source)
+            os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+        finally:
+            os.close(target)
+    finally:
+        os.close(source)
+
+
 def link_tree(source: Tree, top: str, trees: Tree, name: str,
               entries: list[tuple[str, str | None, bool]]) -> set[str]:
     """Mirror the directories of `entries` (relative path below `top`, its parent's,
@@ -248,6 +269,8 @@ def _link_entries(source: Tree, top: str, trees: Tree, name: str,
                     raise FileNotFoundError(errno.ENOENT, "its directory vanished", rel)
                 if is_dir:
                     os.mkdir(leaf, dir_fd=copy_fd)
+                elif leaf in REWRITTEN_IN_PLACE:
+                    _copy_file(leaf, source_fd, copy_fd)
                 else:
                     os.link(leaf, leaf, src_dir_fd=source_fd, dst_dir_fd=copy_fd,
                             follow_symlinks=False)

@@ -1,5 +1,7 @@
 """Fixtures for rounds: empty queues, a worker, the bill-clearing service, tree readers."""
 
+import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -16,13 +18,7 @@ from minicluster.layout import CONSOLE_USER
 from minicluster.services import hiveserver2_client
 
 QUEUES = ("primary-site", "secondary-site", "control")
-
-
-@pytest.fixture
-def queues(minicluster):
-    for name in QUEUES:
-        django_rq.get_queue(name).empty()
-    return QUEUES
+BIG = "/data/acme/bulk"
 
 
 def work(*names: str) -> None:
@@ -69,3 +65,25 @@ def tree(client: WebHdfs, path: str) -> dict[str, tuple]:
     """Every file under `path`: its length and checksum."""
     return {child: (status["length"], client.checksum(f"{path}/{child}")["bytes"])
             for child, status in walk(client, path) if status["type"] != "DIRECTORY"}
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def bulk(minicluster):
+    """Enough data on site-a that copying it takes a few seconds even datanode to
+    datanode: 100 files of 8 MiB."""
+    primary = site(minicluster, "site-a")
+    primary.delete(BIG, recursive=True)
+    payload = os.urandom(8 * 1024 * 1024)
+    for number in range(100):
+        primary.write(f"{BIG}/part-{number:03d}.bin", payload[number:] + payload[:number])
+    return BIG

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from backups.models import RoundState
-from backups.rounds import run_now
+from backups.preparing import run_now
 from tests.backups.conftest import hive, make_service, site, work
 
 BILLS = "/data/acme/bills/live"

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,25 +14,14 @@ import pytest
 from django.conf import settings
 
 from adapters.hiveserver2 import HiveServer2Error
-from backups import rounds
+from backups import restore_points, snapshotting
 from backups.models import RoundState, TaskState
-from backups.rounds import run_now
+from backups.preparing import run_now
 from console.roles import Role
 from minicluster import services
-from tests.backups.conftest import make_service, site, tree, work
+from tests.backups.conftest import make_service, site, tree, wait_for, work
 
 ROOT = Path(__file__).resolve().parents[2]
-BIG = "/data/acme/bulk"
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children(pid: int) -> list[int]:
@@ -51,18 +39,6 @@ def webhdfs_stopped(minicluster, site_name: str) -> Iterator[None]:
         yield
     finally:
         services._start(minicluster, service)
-
-
-@pytest.fixture
-def bulk(minicluster):
-    """Enough data on site-a that copying it takes a few seconds even datanode to
-    datanode: 100 files of 8 MiB."""
-    primary = site(minicluster, "site-a")
-    primary.delete(BIG, recursive=True)
-    payload = os.urandom(8 * 1024 * 1024)
-    for number in range(100):
-        primary.write(f"{BIG}/part-{number:03d}.bin", payload[number:] + payload[:number])
-    return BIG
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,24 +112,24 @@ def test_a_snapshot_job_failing_after_the_snapshot_leaves_no_snapshot_behind(
     """HiveServer2 fails the metadata capture after T, when the primary's snapshot is
     already taken: the round fails naming it, the snapshot goes, the next round works."""
     captures = []
-    capture = rounds._capture_metadata
+    capture = snapshotting._capture_metadata
 
-    def failing_after_t(service):
-        captures.append(service)
+    def failing_after_t(round_):
+        captures.append(round_)
         if len(captures) == 2:
             raise HiveServer2Error("HiveServer2 went away after T")
-        return capture(service)
+        return capture(round_)
 
-    monkeypatch.setattr(rounds, "_capture_metadata", failing_after_t)
+    monkeypatch.setattr(snapshotting, "_capture_metadata", failing_after_t)
     failed = run_now(bill_clearing)
     work()
     failed.refresh_from_db()
     assert failed.state == RoundState.FAILED
     assert failed.reason == "snapshot at T failed: HiveServer2 went away after T"
-    assert not failed.tasks.exists()
+    assert {t.state for t in failed.tasks.all()} == {TaskState.FAILED}
     primary = site(minicluster, "site-a")
     assert [s.name for s in primary.snapshots("/data") if s.name == failed.snapshot_name] == []
-    monkeypatch.setattr(rounds, "_capture_metadata", capture)
+    monkeypatch.setattr(snapshotting, "_capture_metadata", capture)
     after = run_now(bill_clearing)
     work()
     after.refresh_from_db()
@@ -162,18 +138,26 @@ def test_a_snapshot_job_failing_after_the_snapshot_leaves_no_snapshot_behind(
 
 @pytest.mark.django_db(transaction=True)
 def test_retention_failing_after_the_restore_point_is_shown_on_the_round(
-    pairing, tenant_data, queues, minicluster, client, make_user
+    pairing, tenant_data, queues, minicluster, client, make_user, monkeypatch
 ):
-    """The primary stops answering once the data is copied: the round is consistent
-    (its restore point is on the secondary), and the round says retention failed."""
+    """The primary stops answering once the restore point is taken: the round is
+    consistent (its restore point is on the secondary), and the round says retention
+    failed."""
     service = make_service(pairing, [("hdfs", tenant_data.bills)])
     first = run_now(service)
     work()
     first.refresh_from_db()
     second = run_now(service)
     work("primary-site", "secondary-site")
-    with webhdfs_stopped(minicluster, "site-a"):
-        work("control")
+    retention = restore_points.apply_retention
+
+    def primary_gone_first(round_):
+        with webhdfs_stopped(minicluster, "site-a"):
+            return retention(round_)
+
+    monkeypatch.setattr(restore_points, "apply_retention", primary_gone_first)
+    work("control")
+    monkeypatch.setattr(restore_points, "apply_retention", retention)
     second.refresh_from_db()
     assert second.state == RoundState.CONSISTENT, second.reason
     assert second.restore_point is not None

@@ -10,8 +10,8 @@ from backups.discovery import discover
 from backups.hiveql import UnsafeMetadata, string
 from backups.metadata import apply_table, capture_table
 from backups.models import BackupPolicy, Consistency, DataSet, RoundState, Service
+from backups.preparing import run_now
 from backups.protection import ProtectionRefused, ServiceRequest, save_service
-from backups.rounds import run_now
 from console.models import Tenant
 from tests.backups.conftest import hive, site, work
 

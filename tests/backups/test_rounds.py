@@ -3,7 +3,7 @@
 import pytest
 
 from backups.models import RestorePoint, RoundState, TaskState
-from backups.rounds import run_now
+from backups.preparing import run_now
 from tests.backups.conftest import hive, site, tree, work
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from backups.models import BackupPolicy, Round, RoundState
-from backups.rounds import prepare_round, schedule_due_rounds
+from backups.preparing import prepare_round, schedule_due_rounds
 from backups.scheduling import moments_between, next_moment, next_whole_minute
 from tests.backups.conftest import make_service
 

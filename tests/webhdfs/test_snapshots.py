@@ -160,6 +160,25 @@ def test_snapshot_reads_a_file_still_being_written_up_to_its_length_at_the_snaps
     assert client.checksum(old) == client.checksum(_copy_of(client, snapdir, b"PAR1"))
 
 
+def test_a_commit_marker_rewritten_in_place_keeps_its_snapshots_bytes(
+    site_a: Site, snapdir: str
+) -> None:
+    """Hadoop's local file system (Spark's warehouse writer) truncates and rewrites
+    `_SUCCESS` and its `.crc` in place at every commit: a snapshot must not follow."""
+    client = site_a.client()
+    folder = site_a.root / snapdir.lstrip("/")
+    for name, data in (("_SUCCESS", b"commit one"), ("._SUCCESS.crc", b"crc one")):
+        (folder / name).write_bytes(data)
+    client.create_snapshot(snapdir, "s1")
+    for name, data in (("_SUCCESS", b"commit two"), ("._SUCCESS.crc", b"crc two")):
+        with (folder / name).open("r+b") as writer:  # the same inode, truncated
+            writer.truncate(0)
+            writer.write(data)
+    assert read(client, f"{snapdir}/.snapshot/s1/_SUCCESS") == b"commit one"
+    assert read(client, f"{snapdir}/.snapshot/s1/._SUCCESS.crc") == b"crc one"
+    assert read(client, f"{snapdir}/_SUCCESS") == b"commit two"
+
+
 def _copy_of(client: InsecureClient, directory: str, data: bytes) -> str:
     path = f"{directory}/copy-{len(data)}"
     client.write(path, data=data, overwrite=True)

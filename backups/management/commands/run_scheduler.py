@@ -2,16 +2,27 @@
 
 A long-running loop, like Healthchecks' `sendalerts`: once a second it records the
 rounds whose moment falls within the lead time and enqueues their snapshot jobs, and
-records as missed the moments that passed while nothing was running.
+records as missed the moments that passed while nothing was running. A pass that fails
+(the database locked past its timeout, Redis away) is logged and the next pass tries
+again; each pass that completes writes the scheduler's heartbeat. Every 15 s the
+reaper (backups/reaping.py) resumes or fails rounds whose jobs are gone. SIGTERM ends the loop
+between passes.
 """
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from backups.rounds import schedule_due_rounds
+from backups.preparing import schedule_due_rounds
+from backups.reaping import reap
+from console.heartbeats import SCHEDULER, beat
+
+log = logging.getLogger(__name__)
+# How often the reaper looks for rounds whose jobs are gone.
+REAP_INTERVAL = 15.0
 
 
 class Command(BaseCommand):
@@ -24,10 +35,20 @@ class Command(BaseCommand):
     def handle(self, interval: float, once: bool, **options) -> None:
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        reaped_at = 0.0
         while not stopping:
-            close_old_connections()
-            for round_ in schedule_due_rounds():
-                self.stdout.write(f"prepared {round_} ({round_.state})")
+            try:
+                close_old_connections()
+                for round_ in schedule_due_rounds():
+                    self.stdout.write(f"prepared {round_} ({round_.state})")
+                if time.monotonic() - reaped_at >= REAP_INTERVAL:
+                    for done in reap():
+                        self.stdout.write(f"reaper: {done}")
+                    reaped_at = time.monotonic()
+                beat(SCHEDULER)
+            except Exception:
+                # The loop outlives any one failure: the next pass tries again.
+                log.exception("a scheduler pass failed; retrying in %g s", interval)
             if once:
                 return
             time.sleep(interval)

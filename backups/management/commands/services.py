@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from backups.access import can_change, visible_services
 from backups.api import request_from_json, service_json
 from backups.protection import save_service
+from backups.removal import RemovalRefused, delete_service
 from console.audit import record
 from console.errors import Refused
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("target", nargs="?", help="save: a JSON file; otherwise an id")
         parser.add_argument("--id", type=int, help="save: update this service")
         parser.add_argument("--as", dest="username", required=True, help="acting user")
+        parser.add_argument("--keep-restore-points", action="store_true",
+                            help="delete: keep the service's restore points on the clusters")
 
     def handle(self, action: str, target: str | None, username: str, **options) -> None:
         user = User.objects.filter(username=username).first()
@@ -43,9 +46,14 @@ class Command(BaseCommand):
         if not can_change(user, service):
             raise CommandError(f"{username} may not change {service}")
         if action == "delete":
-            label = str(service)
-            service.delete()
-            record(None, "service.delete", label, user=user, detail="manage.py services")
+            try:
+                removal = delete_service(service, options["keep_restore_points"])
+            except RemovalRefused as refusal:
+                raise CommandError(str(refusal)) from refusal
+            record(None, "service.delete", removal.service, user=user,
+                   detail=f"manage.py services: {removal.summary()}")
+            self.stdout.write(removal.summary())
+            return
         else:
             service.policy.enabled = action == "enable"
             service.policy.save(update_fields=["enabled", "updated_at"])

@@ -1,0 +1,73 @@
+"""Where a round's jobs go and what they are called.
+
+Each job's id is derived from its round or task, so that the reaper (backups/reaping.py)
+finds it again without bookkeeping; a job enqueued again under the same id replaces the
+lost one.
+"""
+
+import contextlib
+
+import django_rq
+from django.conf import settings
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Dependency, Job
+
+from backups.models import DataSetTask, Direction, Round, TaskState
+
+SNAPSHOT_QUEUE, CONTROL_QUEUE = "primary-site", "control"
+
+
+def connection() -> Redis:
+    return django_rq.get_connection(CONTROL_QUEUE)
+
+
+def queue(name: str) -> Queue:
+    return django_rq.get_queue(name)
+
+
+def snapshot_job_id(round_: Round) -> str:
+    return f"lockstep-snapshot-{round_.pk}"
+
+
+def finish_job_id(round_: Round) -> str:
+    return f"lockstep-finish-{round_.pk}"
+
+
+def copy_job_id(task: DataSetTask) -> str:
+    return f"lockstep-copy-{task.pk}"
+
+
+def _discard(job_id: str) -> None:
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(job_id, connection=connection()).delete()
+
+
+def enqueue_snapshot(round_: Round) -> None:
+    queue(SNAPSHOT_QUEUE).enqueue("backups.jobs.snapshot_round", round_.pk,
+                                  job_id=snapshot_job_id(round_), job_timeout=3600)
+
+
+def enqueue_replication(round_: Round, tasks: list[DataSetTask]) -> None:
+    """Enqueue the copies of `tasks` (pull: on the target's queue; push: on the source's),
+    then the round's finish after every open copy, whatever their outcome."""
+    copies = queue("secondary-site" if round_.direction == Direction.PULL else "primary-site")
+    intervals = settings.LOCKSTEP_TASK_RETRY_INTERVALS
+    for task in tasks:
+        _discard(copy_job_id(task))
+        copies.enqueue("backups.jobs.replicate_data_set", task.pk, job_id=copy_job_id(task),
+                       retry=Retry(max=len(intervals), interval=intervals),
+                       job_timeout=3 * 3600)
+    open_copies = [copy_job_id(task) for task in round_.tasks.filter(
+        state__in=[TaskState.PENDING, TaskState.COPYING])]
+    _discard(finish_job_id(round_))
+    queue(CONTROL_QUEUE).enqueue(
+        "backups.jobs.finish_round", round_.pk, job_id=finish_job_id(round_),
+        depends_on=Dependency(jobs=open_copies, allow_failure=True) if open_copies else None,
+        job_timeout=3600)
+
+
+def enqueue_snapshot_cleanup(round_: Round) -> None:
+    """Delete the source's snapshot of a round that ended without a restore point."""
+    queue(CONTROL_QUEUE).enqueue("backups.jobs.drop_snapshots_of_round", round_.pk)

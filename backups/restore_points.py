@@ -1,0 +1,68 @@
+"""The end of a round: once every data set is verified, table metadata is applied on the
+target and the target snapshots the group (the restore point, S909); then retention.
+A round is consistent only here."""
+
+from backups.events import publish_round
+from backups.metadata import apply_table
+from backups.models import Component, RestorePoint, Round, RoundState, TaskState
+from backups.retention import apply_retention, drop_round_snapshot
+from backups.transitions import move_round
+from backups.verification import verify_round
+from console.clusters import hiveserver2_of, webhdfs_of
+
+
+def finish_round(round_id: int) -> None:
+    """After every task: apply metadata, take the restore point, apply retention."""
+    round_ = Round.objects.select_related("service", "source", "target").get(pk=round_id)
+    if round_.state != RoundState.REPLICATING:
+        return
+    tasks = list(round_.tasks.all())
+    totals = {"files": sum(t.files_done for t in tasks),
+              "bytes": sum(t.bytes_done for t in tasks)}
+    failed = [t for t in tasks if t.state != TaskState.VERIFIED]
+    if failed:
+        reasons = "; ".join(f"{t.locator}: {t.error or 'did not finish'}" for t in failed)
+        if move_round(round_, RoundState.FAILED, reasons, **totals):
+            drop_round_snapshot(round_)
+        return
+    if not move_round(round_, RoundState.FINALIZING, **totals):
+        return
+    try:
+        verify_round(round_)
+        _apply_metadata(round_)
+        _take_restore_point(round_)
+    except Exception as error:
+        drop_round_snapshot(round_)
+        move_round(round_, RoundState.FAILED, f"restore point not taken: {error}")
+        raise
+    crash = round_.reason
+    move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT, crash)
+    try:
+        apply_retention(round_)
+    except Exception as error:
+        # The restore point stands; old snapshots stay until a later round's retention.
+        Round.objects.filter(pk=round_.pk).update(
+            retention_error=f"retention failed, old snapshots kept: {error}")
+        round_.refresh_from_db()
+        publish_round(round_)
+        raise
+
+
+def _apply_metadata(round_: Round) -> None:
+    hive = hiveserver2_of(round_.target)
+    prefix = round_.target.table_location_prefix
+    for task in round_.tasks.exclude(component=Component.HDFS):
+        apply_table(hive, round_.metadata[task.locator], prefix + task.storage_path)
+
+
+def _take_restore_point(round_: Round) -> None:
+    client = webhdfs_of(round_.target)
+    snapshottable = {d.path for d in client.snapshottable_dirs()}
+    for root in round_.snapshot_times:
+        if root not in snapshottable:
+            client.allow_snapshot(root)
+        client.create_snapshot(root, round_.snapshot_name)
+    RestorePoint.objects.create(
+        service=round_.service, round=round_, cluster=round_.target,
+        snapshot_roots=list(round_.snapshot_times), name=round_.snapshot_name,
+        moment=round_.moment)

@@ -1,0 +1,96 @@
+"""Verified before consistent: before the restore point is taken, each data set's whole
+tree on the target is compared with the source's snapshot (type, path, length, owner,
+group, permission, ACL), and the files this round copied by their checksums too. A file
+changed on the target after its copy, or one the copy missed, fails the round by name.
+"""
+
+import posixpath
+from collections.abc import Callable
+
+from adapters.webhdfs import Status, WebHdfs
+from backups.models import DataSetTask, Round
+from backups.replication import Tree, relative_entries, walk
+from console.clusters import webhdfs_of
+from console.paths import is_within
+
+# How many differing paths a failed round names (and how many more it counts).
+NAMED = 5
+COMPARED = ("type", "owner", "group", "permission", "aclBit")
+
+
+class TreeMismatch(Exception):
+    """The target's tree differs from the source's snapshot; the message names where."""
+
+
+def verify_round(round_: Round) -> None:
+    source, target = webhdfs_of(round_.source), webhdfs_of(round_.target)
+    problems = []
+    for task in round_.tasks.all():
+        problems += [f"{task.locator}: {problem}"
+                     for problem in _verify_task(round_, task, source, target)]
+    if problems:
+        more = f" (and {len(problems) - NAMED} more)" if len(problems) > NAMED else ""
+        raise TreeMismatch("the target differs from the source's snapshot: "
+                           + "; ".join(problems[:NAMED]) + more)
+
+
+def _verify_task(round_: Round, task: DataSetTask, source: WebHdfs,
+                 target: WebHdfs) -> list[str]:
+    root = next(r for r in round_.snapshot_times if is_within(task.storage_path, r))
+    relative = "" if task.storage_path == root else posixpath.relpath(task.storage_path, root)
+    snapshot = Tree(source, posixpath.join(root, ".snapshot", round_.snapshot_name, relative))
+    copy = Tree(target, task.storage_path)
+    return compare_trees(snapshot, copy, _copied_by(round_, source, root, relative))
+
+
+def _copied_by(round_: Round, source: WebHdfs, root: str,
+               relative: str) -> Callable[[str], bool]:
+    """Whether this round copied the file at a path (relative to the data set): every
+    file in a full copy, else the files the diff since the base created or modified."""
+    if round_.base is None:
+        return lambda path: True
+    diff = source.snapshot_diff(root, round_.base.snapshot_name, round_.snapshot_name)
+    entries = relative_entries(diff.entries, relative)
+    modified = {e.source for e in entries if e.kind == "MODIFY"}
+    created = [e.source for e in entries if e.kind == "CREATE"]
+    return lambda path: path in modified or any(
+        path == c or path.startswith(c + "/") or not c for c in created)
+
+
+def compare_trees(source: Tree, target: Tree, checksummed: Callable[[str], bool]) -> list[str]:
+    """Every difference between two trees, one sentence each, in path order."""
+    wanted, found = _listing(source), _listing(target)
+    problems = []
+    for path in sorted(wanted.keys() | found.keys()):
+        name = path or "."
+        mine, theirs = wanted.get(path), found.get(path)
+        if theirs is None:
+            problems.append(f"{name} is missing on the target")
+        elif mine is None:
+            problems.append(f"{name} is on the target only")
+        else:
+            problems += [f"{name}: {problem}"
+                         for problem in _differences(source, target, path, mine, theirs,
+                                                     checksummed)]
+    return problems
+
+
+def _listing(tree: Tree) -> dict[str, Status]:
+    directories, files = walk(tree, "")
+    return {"": tree.client.status(tree.path), **dict(directories), **dict(files)}
+
+
+def _differences(source: Tree, target: Tree, path: str, mine: Status, theirs: Status,
+                 checksummed: Callable[[str], bool]) -> list[str]:
+    found = [f"{key} is {theirs.get(key)!r}, not {mine.get(key)!r}"
+             for key in COMPARED if mine.get(key) != theirs.get(key)]
+    if mine["type"] != "DIRECTORY" and mine["length"] != theirs["length"]:
+        found.append(f"{theirs['length']} bytes, not {mine['length']}")
+    if not found and mine.get("aclBit") and (
+            source.client.acl_status(source.at(path))["entries"]
+            != target.client.acl_status(target.at(path))["entries"]):
+        found.append("its ACL differs")
+    if not found and mine["type"] != "DIRECTORY" and checksummed(path) and (
+            source.client.checksum(source.at(path)) != target.client.checksum(target.at(path))):
+        found.append("its checksum differs from the source's")
+    return found

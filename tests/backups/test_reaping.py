@@ -1,0 +1,91 @@
+"""No round stays stuck: the reaper resumes a round whose copy job is gone or whose retry
+no RQ scheduler enqueued, and fails one whose snapshot job died with its worker."""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+
+from backups import queueing
+from backups.models import Round, RoundState, TaskState
+from backups.preparing import run_now
+from backups.reaping import reap
+from tests.backups.conftest import make_service, site, tree, wait_for, work
+from tests.backups.test_failures import ROOT, children
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def service(pairing, tenant_data, queues):
+    return make_service(pairing, [("hdfs", tenant_data.bills)])
+
+
+def later(round_: Round, minutes: int = 2):
+    return round_.moment + timedelta(minutes=minutes)
+
+
+def test_a_round_whose_copy_and_finish_jobs_were_lost_is_resumed_and_ends_consistent(
+    service, tenant_data, minicluster
+):
+    round_ = run_now(service)
+    work("primary-site")
+    task = round_.tasks.get()
+    for job_id in (queueing.copy_job_id(task), queueing.finish_job_id(round_)):
+        Job.fetch(job_id, connection=queueing.connection()).delete()
+    assert reap(later(round_)) == [f"{task}: resumed"]
+    work()
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CONSISTENT, round_.reason
+    assert tree(site(minicluster, "site-b"), tenant_data.bills) == tree(
+        site(minicluster, "site-a"), tenant_data.bills)
+
+
+def test_a_retry_that_no_scheduler_enqueued_is_enqueued_by_the_reaper(service, minicluster):
+    """The wedge users met: a failed copy's retry sat in RQ's scheduled registry of a
+    queue whose workers ran no scheduler, and the round stayed replicating for good."""
+    round_ = run_now(service)
+    work("primary-site")
+    task = round_.tasks.get()
+    copies = queueing.queue("secondary-site")
+    job = Job.fetch(queueing.copy_job_id(task), connection=queueing.connection())
+    copies.remove(job)
+    job.set_status(JobStatus.SCHEDULED)
+    ScheduledJobRegistry(queue=copies).schedule(job, timezone.now() - timedelta(minutes=1))
+    assert reap(later(round_)) == []  # alive: enqueued now, nothing else to do
+    assert job.id in copies.job_ids
+    work()
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CONSISTENT, round_.reason
+
+
+def test_a_round_whose_worker_was_killed_while_it_waited_for_t_fails_and_frees_the_service(
+    service
+):
+    round_ = run_now(service)
+    Round.objects.filter(pk=round_.pk).update(moment=timezone.now() + timedelta(seconds=20))
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "primary-site"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+                       "LOCKSTEP_TEST_WORKER": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        horse = wait_for(lambda: children(worker.pid), 60, "the job to start")[0]
+    finally:
+        os.kill(horse, signal.SIGKILL)
+        worker.kill()
+        worker.wait(timeout=30)
+    round_.refresh_from_db()
+    # The dead worker's key expires within about 90 s; until then the job looks alive.
+    wait_for(lambda: reap(later(round_)), 180, "the reaper to fail the round")
+    round_.refresh_from_db()
+    assert round_.state == RoundState.FAILED
+    assert round_.reason.startswith("its snapshot job was lost")
+    assert {t.state for t in round_.tasks.all()} == {TaskState.FAILED}
+    assert run_now(service).state == RoundState.SCHEDULED
