@@ -95,10 +95,14 @@ def _alive(job_id: str) -> bool:
     status = job.get_status()
     if status == JobStatus.STARTED:
         # A worker killed mid-job leaves its job "started" until the job's timeout: it
-        # is alive only while its worker is (a dead worker's key expires within ~90 s).
-        return bool(job.worker_name) and Worker.find_by_key(
-            Worker.redis_worker_namespace_prefix + job.worker_name,
-            connection=connection) is not None
+        # is alive only while its worker beats (every 30 s while a job runs). Its key
+        # alone is no proof: a worker killed while it handled its horse's death keeps a
+        # key for 8 min.
+        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name,
+                                    connection=connection) if job.worker_name else None
+        stale = timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
+        return worker is not None and worker.last_heartbeat is not None and (
+            clock.now() - worker.last_heartbeat <= stale)
     if status == JobStatus.SCHEDULED:
         registry = ScheduledJobRegistry(job.origin, connection=connection)
         scheduled = registry.get_scheduled_time(job)

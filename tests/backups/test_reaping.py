@@ -75,14 +75,14 @@ def test_a_round_whose_worker_was_killed_while_it_waited_for_t_fails_and_frees_t
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
                        "LOCKSTEP_TEST_WORKER": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        horse = wait_for(lambda: children(worker.pid), 60, "the job to start")[0]
-    finally:
-        os.kill(horse, signal.SIGKILL)
-        worker.kill()
-        worker.wait(timeout=30)
+    horse = wait_for(lambda: children(worker.pid), 60, "the job to start")[0]
+    # The whole worker dies, its work horse with it.
+    worker.kill()
+    worker.wait(timeout=30)
+    os.kill(horse, signal.SIGKILL)
     round_.refresh_from_db()
-    # The dead worker's key expires within about 90 s; until then the job looks alive.
+    # The dead worker's heartbeat goes stale within LOCKSTEP_HEARTBEAT_STALE (60 s);
+    # until then the job looks alive.
     wait_for(lambda: reap(later(round_)), 180, "the reaper to fail the round")
     round_.refresh_from_db()
     assert round_.state == RoundState.FAILED
