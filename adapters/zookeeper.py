@@ -14,7 +14,13 @@ import time
 from types import TracebackType
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import KazooException, NoAuthError, NoNodeError
+from kazoo.exceptions import (
+    BadVersionError,
+    KazooException,
+    NoAuthError,
+    NodeExistsError,
+    NoNodeError,
+)
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.security import ACL, make_acl, make_digest_acl
 
@@ -24,6 +30,14 @@ CLOCK = f"{ROOT}/clock"
 
 class ZooKeeperError(Exception):
     """A ZooKeeper that does not answer or refuses a request; the message says which."""
+
+
+class VersionConflict(ZooKeeperError):
+    """A compare-and-set write lost: someone changed the node since it was read."""
+
+
+# The version of a node that does not exist: writing "at" it means creating the node.
+ABSENT = -1
 
 
 def console_acl(auth: str) -> list[ACL]:
@@ -72,34 +86,51 @@ class ZooKeeper:
 
     def read_json(self, path: str) -> dict | None:
         """The JSON document at `ROOT/path`, or None when there is none."""
+        return self.read_versioned(path)[0]
+
+    def read_versioned(self, path: str) -> tuple[dict | None, int]:
+        """The JSON document at `ROOT/path` and its version (ABSENT: no node)."""
         try:
-            data, _ = self.client.get(f"{ROOT}/{path}")
+            data, stat = self.client.get(f"{ROOT}/{path}")
         except NoNodeError:
-            return None
+            return None, ABSENT
         except KazooException as error:
             raise ZooKeeperError(f"reading {path} from {self.hosts} failed: {error}") from error
-        return json.loads(data)
+        return json.loads(data), stat.version
 
-    def write_json(self, path: str, document: dict) -> None:
-        """Create or replace the JSON document at `ROOT/path`."""
+    def write_versioned(self, path: str, document: dict, version: int) -> int:
+        """Write the JSON document at `ROOT/path` only if the node is still at `version`
+        (ABSENT: only if there is none): of two writers that read the same version,
+        exactly one wins and the other gets VersionConflict. Returns the new version."""
         full = f"{ROOT}/{path}"
         data = json.dumps(document, sort_keys=True).encode()
         try:
-            if self.client.exists(full):
-                self.client.set(full, data)
-            else:
+            if version == ABSENT:
                 self.client.create(full, data, makepath=True)
+                written = 0
+            else:
+                written = self.client.set(full, data, version=version).version
             self._protect(ROOT, full)
+        except (NodeExistsError, BadVersionError, NoNodeError) as error:
+            raise VersionConflict(
+                f"{full} on {self.hosts} changed since it was read: another console or "
+                "pairing wrote it") from error
         except NoAuthError as error:
             raise self._not_ours(path) from error
         except KazooException as error:
             raise ZooKeeperError(f"writing {path} to {self.hosts} failed: {error}") from error
+        return written
 
-    def delete(self, path: str) -> None:
+    def delete(self, path: str, version: int = ABSENT) -> None:
+        """Delete `ROOT/path` (only at `version`, when given); gone already is fine."""
         try:
-            self.client.delete(f"{ROOT}/{path}")
+            self.client.delete(f"{ROOT}/{path}", version=version)
         except NoNodeError:
             pass
+        except BadVersionError as error:
+            raise VersionConflict(
+                f"{ROOT}/{path} on {self.hosts} changed since it was read: another console "
+                "or pairing wrote it") from error
         except NoAuthError as error:
             raise self._not_ours(path) from error
         except KazooException as error:

@@ -10,6 +10,7 @@ import posixpath
 
 from django.db import transaction
 
+from backups import fencing
 from backups.events import publish_task
 from backups.models import DataSetTask, Round, RoundState, TaskState
 from backups.replication import Progress, Tree, relative_entries, sync_data_set
@@ -40,6 +41,8 @@ def replicate_data_set(task_id: int) -> None:
     progress = Progress(report=_reporter(task))
     target = Tree(target_client, task.storage_path)
     try:
+        if not fencing.may_write(round_):
+            return
         entries = None
         if round_.base is not None:
             base = round_.base.snapshot_name

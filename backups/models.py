@@ -77,8 +77,8 @@ class Consistency(models.TextChoices):
 
 
 class Direction(models.TextChoices):
-    PULL = "pull", "pull (secondary-site workers copy)"
-    PUSH = "push", "push (primary-site workers copy)"
+    PULL = "pull", "pull (the secondary's workers copy)"
+    PUSH = "push", "push (the primary's workers copy)"
 
 
 # Upper bounds that the API and the policy form enforce (beyond them a value is a typo
@@ -128,6 +128,10 @@ class RoundState(models.TextChoices):
     CRASH_CONSISTENT = "crash_consistent", "crash-consistent"
     FAILED = "failed", "failed"
     CANCELLED = "cancelled", "cancelled"
+    # The clusters' identities moved to another epoch (a failover): it stopped untouched.
+    FENCED = "fenced", "fenced"
+    # A newer round of the service had started when this one's job ran.
+    SUPERSEDED = "superseded", "superseded"
     SKIPPED = "skipped", "skipped"
     MISSED = "missed", "missed"
 
@@ -143,6 +147,9 @@ class Round(models.Model):
     # from the next round, never to this one.
     source = models.ForeignKey(Cluster, null=True, on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey(Cluster, null=True, on_delete=models.PROTECT, related_name="+")
+    # The pairing's epoch at preparation: both clusters' identities must still carry it
+    # before each step that writes (backups/fencing.py).
+    epoch = models.PositiveIntegerField(null=True, blank=True)
     direction = models.CharField(max_length=4, choices=Direction.choices,
                                  default=Direction.PULL)
     consistency = models.CharField(max_length=12, choices=Consistency.choices,
@@ -204,7 +211,8 @@ class Round(models.Model):
 
 
 FINAL_STATES = {RoundState.CONSISTENT, RoundState.CRASH_CONSISTENT, RoundState.FAILED,
-                RoundState.CANCELLED, RoundState.SKIPPED, RoundState.MISSED}
+                RoundState.CANCELLED, RoundState.FENCED, RoundState.SUPERSEDED,
+                RoundState.SKIPPED, RoundState.MISSED}
 
 
 class TaskState(models.TextChoices):

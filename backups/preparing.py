@@ -42,10 +42,13 @@ def _holder(service: Service) -> Round | None:
 
 
 def _record(service: Service, moment: datetime) -> Round:
+    """The round with the pairing's roles and epoch of now: the primary is its source."""
     pairing, policy = service.pairing, service.policy
+    for cluster in (pairing.primary, pairing.secondary):
+        queueing.site_queue_name(cluster)
     round_ = Round.objects.create(
         service=service, moment=moment, source=pairing.primary, target=pairing.secondary,
-        direction=policy.direction, consistency=policy.consistency,
+        epoch=pairing.epoch, direction=policy.direction, consistency=policy.consistency,
         skew_limit=policy.skew_limit, retention=policy.retention,
         snapshot_name=snapshot_name(service, moment))
     DataSetTask.objects.bulk_create(

@@ -1,5 +1,10 @@
 """Where a round's jobs go and what they are called.
 
+Queues are per site, named after the cluster (settings.LOCKSTEP_SITES), and chosen by
+the round's frozen roles: its snapshot on its source's queue, its copies on its
+target's (pull) or source's (push), its finish on `control`. Nothing assumes which
+cluster is primary: after a failover the same code sends the snapshot to the other site.
+
 Each job's id is derived from its round or task, so that the reaper (backups/reaping.py)
 finds it again without bookkeeping; a job enqueued again under the same id replaces the
 lost one.
@@ -15,8 +20,14 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job
 
 from backups.models import DataSetTask, Direction, Round, TaskState
+from console.errors import Refused
+from console.models import Cluster
 
-SNAPSHOT_QUEUE, CONTROL_QUEUE = "primary-site", "control"
+CONTROL_QUEUE = settings.CONTROL_QUEUE
+
+
+class NoWorkerQueue(Refused):
+    """A cluster no site queue (and so no worker) serves."""
 
 
 def connection() -> Redis:
@@ -25,6 +36,22 @@ def connection() -> Redis:
 
 def queue(name: str) -> Queue:
     return django_rq.get_queue(name)
+
+
+def site_queue_name(cluster: Cluster) -> str:
+    """The queue of the cluster's site; refused when no worker is configured for it."""
+    if cluster.name not in settings.LOCKSTEP_SITES:
+        raise NoWorkerQueue(
+            f"No worker queue serves {cluster}: add {cluster.name} to LOCKSTEP_SITES and "
+            f"run a worker on it (manage.py rqworker {cluster.name} {CONTROL_QUEUE} "
+            "--with-scheduler; see the README's Processes).")
+    return cluster.name
+
+
+def copy_queue_name(round_: Round) -> str:
+    """Pull: the target's workers copy; push: the source's."""
+    return site_queue_name(round_.target if round_.direction == Direction.PULL
+                           else round_.source)
 
 
 def snapshot_job_id(round_: Round) -> str:
@@ -45,14 +72,14 @@ def _discard(job_id: str) -> None:
 
 
 def enqueue_snapshot(round_: Round) -> None:
-    queue(SNAPSHOT_QUEUE).enqueue("backups.jobs.snapshot_round", round_.pk,
+    queue(site_queue_name(round_.source)).enqueue("backups.jobs.snapshot_round", round_.pk,
                                   job_id=snapshot_job_id(round_), job_timeout=3600)
 
 
 def enqueue_replication(round_: Round, tasks: list[DataSetTask]) -> None:
     """Enqueue the copies of `tasks` (pull: on the target's queue; push: on the source's),
     then the round's finish after every open copy, whatever their outcome."""
-    copies = queue("secondary-site" if round_.direction == Direction.PULL else "primary-site")
+    copies = queue(copy_queue_name(round_))
     intervals = settings.LOCKSTEP_TASK_RETRY_INTERVALS
     for task in tasks:
         _discard(copy_job_id(task))

@@ -2,6 +2,7 @@
 target and the target snapshots the group (the restore point, S909); then retention.
 A round is consistent only here."""
 
+from backups import fencing
 from backups.events import publish_round
 from backups.metadata import apply_table
 from backups.models import Component, RestorePoint, Round, RoundState, TaskState
@@ -25,27 +26,45 @@ def finish_round(round_id: int) -> None:
         if move_round(round_, RoundState.FAILED, reasons, **totals):
             drop_round_snapshot(round_)
         return
-    if not move_round(round_, RoundState.FINALIZING, **totals):
+    if not fencing.may_write(round_) or not move_round(round_, RoundState.FINALIZING,
+                                                        **totals):
         return
     try:
         verify_round(round_)
+        if not fencing.may_write(round_):
+            return
         _apply_metadata(round_)
+        if not fencing.may_write(round_):
+            return
         _take_restore_point(round_)
     except Exception as error:
         drop_round_snapshot(round_)
         move_round(round_, RoundState.FAILED, f"restore point not taken: {error}")
         raise
     crash = round_.reason
-    move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT, crash)
-    try:
-        apply_retention(round_)
-    except Exception as error:
-        # The restore point stands; old snapshots stay until a later round's retention.
-        Round.objects.filter(pk=round_.pk).update(
-            retention_error=f"retention failed, old snapshots kept: {error}")
-        round_.refresh_from_db()
-        publish_round(round_)
-        raise
+    if move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT,
+                  crash):
+        _retain(round_)
+
+
+def _retain(round_: Round) -> None:
+    """Apply retention, unless the epoch moved since the restore point was taken."""
+    mismatch = fencing.epoch_mismatch(round_)
+    if not mismatch:
+        try:
+            apply_retention(round_)
+            return
+        except Exception as error:
+            _note_retention_error(round_, f"retention failed, old snapshots kept: {error}")
+            raise
+    _note_retention_error(round_, f"retention skipped, old snapshots kept: {mismatch}")
+
+
+def _note_retention_error(round_: Round, error: str) -> None:
+    # The restore point stands; old snapshots stay until a later round's retention.
+    Round.objects.filter(pk=round_.pk).update(retention_error=error)
+    round_.refresh_from_db()
+    publish_round(round_)
 
 
 def _apply_metadata(round_: Round) -> None:

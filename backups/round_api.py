@@ -6,10 +6,11 @@ from django.shortcuts import get_object_or_404
 from backups.access import changeable_service
 from backups.cancelling import CancelRefused, cancel_round
 from backups.events import round_json, task_json
-from backups.preparing import RoundRefused, run_now
+from backups.preparing import run_now
 from backups.round_views import ANY_ROLE, visible_rounds
 from console import audit
 from console.api import ApiError, api_view
+from console.errors import Refused
 from console.roles import Role
 
 
@@ -29,7 +30,7 @@ def service_run_now(request: HttpRequest, pk: int) -> tuple[int, object]:
         raise ApiError(409, "The service has no pairing: edit it to choose one.")
     try:
         round_ = run_now(service)
-    except RoundRefused as refusal:
+    except Refused as refusal:
         raise ApiError(409, str(refusal)) from refusal
     audit.record(request, "round.run_now", round_)
     return 201, _round_json(round_)

@@ -11,10 +11,11 @@ from backups.access import changeable_service, visible_services
 from backups.cancelling import CancelRefused, cancel_round
 from backups.models import Round
 from backups.preflight import preflight
-from backups.preparing import RoundRefused, run_now
+from backups.preparing import run_now
 from backups.rpo import expected_finish, rpo_status
 from backups.scheduling import next_round_moment
 from console import audit, clock
+from console.errors import Refused
 from console.fields import parse_id
 from console.roles import Role, role_required
 
@@ -68,7 +69,7 @@ def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("service-detail", pk=pk)
     try:
         round_ = run_now(service)
-    except RoundRefused as refusal:
+    except Refused as refusal:
         audit.record(request, "round.run_now", service, outcome="refused", detail=str(refusal))
         messages.error(request, str(refusal))
         return redirect("service-detail", pk=pk)

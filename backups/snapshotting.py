@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 
 from adapters.webhdfs import WebHdfs
-from backups import queueing
+from backups import fencing, queueing
 from backups.discovery import check_storage, storage_areas
 from backups.metadata import capture_table, hdfs_path_of_location, split_table_name
 from backups.models import Component, Consistency, Round, RoundState
@@ -37,6 +37,8 @@ def snapshot_round(round_id: int) -> None:
     try:
         _check_clocks(round_)
         _check_storage(round_)
+        if not fencing.may_write(round_):
+            return
         roots = _snapshot_roots(round_, client)
         before = _capture_metadata(round_)
         with ThreadPoolExecutor(max_workers=len(roots)) as pool:

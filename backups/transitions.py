@@ -15,13 +15,16 @@ from console import clock
 
 R, T = RoundState, TaskState
 
+# A round that has not ended may always be fenced (a failover moved the epoch) or
+# superseded (a newer round started): see backups/fencing.py.
+STOPS = {R.FENCED, R.SUPERSEDED}
 ROUND_MOVES: dict[str, set[str]] = {
-    R.SCHEDULED: {R.SNAPSHOTTING, R.FAILED, R.CANCELLED},
-    R.SNAPSHOTTING: {R.REPLICATING, R.FAILED, R.CANCELLED},
-    R.REPLICATING: {R.FINALIZING, R.FAILED, R.CANCELLED},
+    R.SCHEDULED: {R.SNAPSHOTTING, R.FAILED, R.CANCELLED, *STOPS},
+    R.SNAPSHOTTING: {R.REPLICATING, R.FAILED, R.CANCELLED, *STOPS},
+    R.REPLICATING: {R.FINALIZING, R.FAILED, R.CANCELLED, *STOPS},
     # Not cancellable: the restore point is being taken, and stopping half-way would
     # leave tables applied without their point.
-    R.FINALIZING: {R.CONSISTENT, R.CRASH_CONSISTENT, R.FAILED},
+    R.FINALIZING: {R.CONSISTENT, R.CRASH_CONSISTENT, R.FAILED, *STOPS},
 }
 
 TASK_MOVES: dict[str, set[str]] = {

@@ -17,7 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-QUEUES = ("primary-site", "secondary-site", "control")
+QUEUES = ("site-a", "site-b", "control")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -193,7 +193,7 @@ def phases(round_) -> dict[str, float]:
 
     task_ids = set(round_.tasks.values_list("pk", flat=True))
     starts, ends = [], []
-    for name in ("primary-site", "secondary-site"):
+    for name in ("site-a", "site-b"):
         queue = django_rq.get_queue(name)
         registry = FinishedJobRegistry(queue=queue)
         for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):

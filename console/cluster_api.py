@@ -36,7 +36,8 @@ def cluster_json(cluster: Cluster) -> dict:
 
 def pairing_json(pairing: Pairing) -> dict:
     return {"id": pairing.pk, "primary": pairing.primary.name,
-            "secondary": pairing.secondary.name, "created_by": pairing.created_by,
+            "secondary": pairing.secondary.name, "epoch": pairing.epoch,
+            "created_by": pairing.created_by,
             "created_at": pairing.created_at.isoformat()}
 
 

@@ -196,10 +196,17 @@ class Cluster(models.Model):
 
 
 class Pairing(models.Model):
-    """A primary cluster and the secondary that holds its restore points."""
+    """Two clusters: the primary now, and the secondary that holds its restore points.
+
+    The roles are the pairing's state, not the clusters' nature: a failover swaps them
+    and raises the epoch, which both clusters' identity records in ZooKeeper carry. A
+    round is prepared with the roles and epoch of its moment and does nothing once the
+    clusters carry another epoch.
+    """
 
     primary = models.OneToOneField(Cluster, on_delete=models.PROTECT, related_name="+")
     secondary = models.OneToOneField(Cluster, on_delete=models.PROTECT, related_name="+")
+    epoch = models.PositiveIntegerField(default=1, help_text="raised by every reversal of roles")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150)
 

@@ -11,12 +11,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from adapters.zookeeper import ZooKeeperError
+from adapters.zookeeper import ABSENT, VersionConflict, ZooKeeperError
 from backups.models import BackupPolicy
 from console.clusters import check_endpoints, measure_skew, zookeeper_of
 from console.errors import Refused
 from console.models import Cluster, Pairing
-from failover.identity import ClusterRole, Identity, clear_identity, write_identity
+from failover.identity import (
+    ClusterRole,
+    Identity,
+    Recorded,
+    clear_identity,
+    load_identity,
+    write_identity,
+)
 
 FIRST_EPOCH = 1
 
@@ -57,17 +64,16 @@ def pair(primary: Cluster, secondary: Cluster, by: str,
         for future in [pool.submit(_check_ready, c, limit) for c in (primary, secondary)]:
             future.result()
     since = timezone.now()
-    written: list[Cluster] = []
+    written: list[tuple[Cluster, Recorded]] = []
     try:
         for cluster, role, peer in ((primary, ClusterRole.PRIMARY, secondary),
                                     (secondary, ClusterRole.SECONDARY, primary)):
-            with zookeeper_of(cluster) as zookeeper:
-                write_identity(zookeeper, Identity(role, FIRST_EPOCH, since, by, cluster.name,
-                                                   peer.name))
-            written.append(cluster)
+            identity = Identity(role, FIRST_EPOCH, since, by, cluster.name, peer.name)
+            written.append((cluster, _claim_identity(cluster, identity)))
         with transaction.atomic():
             _check_free(primary, secondary)
-            return Pairing.objects.create(primary=primary, secondary=secondary, created_by=by)
+            return Pairing.objects.create(primary=primary, secondary=secondary,
+                                          epoch=FIRST_EPOCH, created_by=by)
     except (ZooKeeperError, PairingRefused) as error:
         # Leave no cluster claiming a role in a pairing that does not exist.
         _clear_identities(written)
@@ -76,16 +82,65 @@ def pair(primary: Cluster, secondary: Cluster, by: str,
         raise PairingRefused(f"Writing the identities failed: {error}") from error
 
 
-def _clear_identities(clusters: list[Cluster]) -> list[str]:
-    """Remove the identity records; return a warning per cluster that could not be reached."""
+def _claim_identity(cluster: Cluster, identity: Identity) -> Recorded:
+    """Write `identity` into the cluster's ZooKeeper with compare-and-set.
+
+    Refused when the cluster already carries an identity of another pairing (another
+    console's, or one written a moment ago): only a record left by these same two
+    clusters, from a pairing since undone, is replaced.
+    """
+    with zookeeper_of(cluster) as zookeeper:
+        recorded = load_identity(zookeeper)
+        found = recorded.identity
+        if found is not None and (found.cluster, found.peer) != (identity.cluster,
+                                                                 identity.peer):
+            raise PairingRefused(
+                f"{cluster}'s ZooKeeper records it as the {found.role} of a pairing with "
+                f"{found.peer} (epoch {found.epoch}, written by {found.by} at "
+                f"{found.since:%Y-%m-%d %H:%M:%S %Z}). Unpair it where it was paired; a "
+                f"record left by a pairing that no longer exists is removed by deleting "
+                f"/lockstep/identity in that ZooKeeper.")
+        try:
+            return write_identity(zookeeper, identity, recorded)
+        except VersionConflict as error:
+            raise PairingRefused(f"{cluster}'s identity was written by someone else while "
+                                 "this pairing was being made: reload and try again.") from error
+
+
+def _clear_identities(written: list[tuple[Cluster, Recorded]]) -> list[str]:
+    """Remove identity records, each only if it is still the one recorded; return a
+    warning per cluster that could not be reached or carries another record now."""
     warnings = []
-    for cluster in clusters:
+    for cluster, recorded in written:
         try:
             with zookeeper_of(cluster) as zookeeper:
-                clear_identity(zookeeper)
+                clear_identity(zookeeper, recorded)
+        except VersionConflict:
+            warnings.append(f"{cluster}: identity left in place (another pairing rewrote it)")
         except ZooKeeperError as error:
             warnings.append(f"{cluster}: identity left in place ({error})")
     return warnings
+
+
+def _current_identities(pairing: Pairing) -> tuple[list[tuple[Cluster, Recorded]], list[str]]:
+    """Each cluster's identity record as it stands, when it is this pairing's (a cluster
+    that does not answer is cleared blindly later, and warned about then), and a warning
+    for each record another pairing has written since."""
+    found, warnings = [], []
+    for cluster, peer in ((pairing.primary, pairing.secondary),
+                          (pairing.secondary, pairing.primary)):
+        try:
+            with zookeeper_of(cluster) as zookeeper:
+                recorded = load_identity(zookeeper)
+        except ZooKeeperError:
+            recorded = Recorded(None, ABSENT)
+        identity = recorded.identity
+        if identity is None or (identity.cluster, identity.peer) == (cluster.name, peer.name):
+            found.append((cluster, recorded))
+        else:
+            warnings.append(f"{cluster}: identity left in place (it names {identity.peer} "
+                            "now, another pairing's)")
+    return found, warnings
 
 
 def unpair(pairing: Pairing) -> list[str]:
@@ -100,9 +155,9 @@ def unpair(pairing: Pairing) -> list[str]:
             f"{len(enabled)} enabled backup polic{'y uses' if len(enabled) == 1 else 'ies use'} "
             f"this pairing ({', '.join(enabled)}): disable them first."
         )
-    clusters = [pairing.primary, pairing.secondary]
+    ours, warnings = _current_identities(pairing)
     pairing.delete()
-    return _clear_identities(clusters)
+    return warnings + _clear_identities(ours)
 
 
 def enabled_policies(pairing: Pairing) -> list[str]:

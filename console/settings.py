@@ -179,9 +179,14 @@ LOCKSTEP_HEARTBEAT_STALE = float(env_str("LOCKSTEP_HEARTBEAT_STALE", "60"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
 
+# One RQ queue per site, named after its cluster: a round's snapshot runs on its
+# source's queue, its copies on its target's (pull) or source's (push), whichever
+# cluster is primary at the time. `control` carries the rest. Each site needs a worker.
+LOCKSTEP_SITES = env_list("LOCKSTEP_SITES", ["site-a", "site-b"])
+CONTROL_QUEUE = "control"
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}
-    for name in ("control", "primary-site", "secondary-site")
+    for name in (CONTROL_QUEUE, *LOCKSTEP_SITES)
 }
 
 CHANNEL_LAYERS = {

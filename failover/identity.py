@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from adapters.zookeeper import ZooKeeper
+from adapters.zookeeper import ABSENT, ZooKeeper
 
 IDENTITY_NODE = "identity"
 
@@ -42,14 +42,30 @@ class Identity:
         )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An identity as read, with the node's version for a compare-and-set write."""
+
+    identity: Identity | None
+    version: int
+
+
 def read_identity(zookeeper: ZooKeeper) -> Identity | None:
-    document = zookeeper.read_json(IDENTITY_NODE)
-    return None if document is None else Identity.from_json(document)
+    return load_identity(zookeeper).identity
 
 
-def write_identity(zookeeper: ZooKeeper, identity: Identity) -> None:
-    zookeeper.write_json(IDENTITY_NODE, identity.to_json())
+def load_identity(zookeeper: ZooKeeper) -> Recorded:
+    document, version = zookeeper.read_versioned(IDENTITY_NODE)
+    return Recorded(None if document is None else Identity.from_json(document), version)
 
 
-def clear_identity(zookeeper: ZooKeeper) -> None:
-    zookeeper.delete(IDENTITY_NODE)
+def write_identity(zookeeper: ZooKeeper, identity: Identity, over: Recorded) -> Recorded:
+    """Replace the identity `over` was read from, only if nobody changed it since
+    (raises VersionConflict otherwise): two consoles or pairings never both win."""
+    return Recorded(identity, zookeeper.write_versioned(IDENTITY_NODE, identity.to_json(),
+                                                        over.version))
+
+
+def clear_identity(zookeeper: ZooKeeper, over: Recorded | None = None) -> None:
+    """Remove the identity (only the one `over` was read from, when given)."""
+    zookeeper.delete(IDENTITY_NODE, over.version if over else ABSENT)

@@ -17,7 +17,7 @@ from console.models import Tenant
 from minicluster.layout import CONSOLE_USER
 from minicluster.services import hiveserver2_client
 
-QUEUES = ("primary-site", "secondary-site", "control")
+QUEUES = ("site-a", "site-b", "control")
 BIG = "/data/acme/bulk"
 
 

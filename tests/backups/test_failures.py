@@ -47,11 +47,11 @@ def test_worker_killed_mid_copy_still_ends_consistent_and_identical(
 ):
     service = make_service(pairing, [("hdfs", bulk)])
     round_ = run_now(service)
-    work("primary-site")  # the snapshot at T; replication is queued for secondary-site
+    work("site-a")  # the snapshot at T; replication is queued for secondary-site
     worker = subprocess.Popen(
         # No RQ scheduler: the tests' retries need none, and its process would be a
         # second child beside the work horse.
-        [sys.executable, "manage.py", "rqworker", "secondary-site", "control"],
+        [sys.executable, "manage.py", "rqworker", "site-b", "control"],
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
                        "LOCKSTEP_TEST_WORKER": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -86,7 +86,7 @@ def test_secondary_stopped_mid_round_fails_cleanly_and_the_next_round_succeeds(
     site(minicluster, "site-a").write(f"{tenant_data.bills}/late.csv", b"late\n",
                                       overwrite=True)
     second = run_now(service)
-    work("primary-site")
+    work("site-a")
     with webhdfs_stopped(minicluster, "site-b"):
         work()
     second.refresh_from_db()
@@ -148,7 +148,7 @@ def test_retention_failing_after_the_restore_point_is_shown_on_the_round(
     work()
     first.refresh_from_db()
     second = run_now(service)
-    work("primary-site", "secondary-site")
+    work("site-a", "site-b")
     retention = restore_points.apply_retention
 
     def primary_gone_first(round_):

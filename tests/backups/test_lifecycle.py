@@ -52,7 +52,7 @@ def test_run_now_inside_the_lead_of_a_prepared_round_is_refused_naming_it(
     page = client.post(f"/services/{service.pk}/run-now/", follow=True).content.decode()
     assert "one round of a service runs at a time" in page
     assert Round.objects.count() == 1
-    assert django_rq.get_queue("primary-site").count == 1
+    assert django_rq.get_queue("site-a").count == 1
 
 
 def test_a_service_edited_mid_round_changes_only_the_next_round(service, tenant_data,
@@ -80,9 +80,9 @@ def test_a_round_cancelled_mid_copy_stops_drops_its_snapshot_and_the_next_is_con
 ):
     service = make_service(pairing, [("hdfs", bulk)])
     round_ = run_now(service)
-    work("primary-site")
+    work("site-a")
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "secondary-site", "control"],
+        [sys.executable, "manage.py", "rqworker", "site-b", "control"],
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
                        "LOCKSTEP_TEST_WORKER": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,7 +143,7 @@ def test_a_file_changed_on_the_target_after_its_copy_fails_the_round_naming_it(
     service, tenant_data, minicluster
 ):
     round_ = run_now(service)
-    work("primary-site", "secondary-site")
+    work("site-a", "site-b")
     bill = f"{tenant_data.bills}/2026-11/bill-0001.csv"
     secondary = site(minicluster, "site-b")
     with secondary.read(bill) as chunks:
@@ -183,3 +183,14 @@ def test_the_api_starts_and_cancels_a_round_with_the_pages_checks(service, clien
     assert client.post(f"/api/rounds/{round_id}/cancel/").status_code == 409
     client.force_login(make_user("gil", Role.TENANT, tenant="globex"))
     assert client.get(f"/api/rounds/{round_id}/").status_code == 404
+
+
+def test_a_round_between_clusters_no_worker_serves_is_refused_saying_what_to_run(
+    service, client, make_user, settings
+):
+    settings.LOCKSTEP_SITES = ["site-a"]
+    client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
+    page = client.post(f"/services/{service.pk}/run-now/", follow=True).content.decode()
+    assert ("No worker queue serves site-b: add site-b to LOCKSTEP_SITES and run a worker on "
+            "it (manage.py rqworker site-b control --with-scheduler") in page
+    assert not Round.objects.exists()

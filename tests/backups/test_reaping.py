@@ -35,7 +35,7 @@ def test_a_round_whose_copy_and_finish_jobs_were_lost_is_resumed_and_ends_consis
     service, tenant_data, minicluster
 ):
     round_ = run_now(service)
-    work("primary-site")
+    work("site-a")
     task = round_.tasks.get()
     for job_id in (queueing.copy_job_id(task), queueing.finish_job_id(round_)):
         Job.fetch(job_id, connection=queueing.connection()).delete()
@@ -51,9 +51,9 @@ def test_a_retry_that_no_scheduler_enqueued_is_enqueued_by_the_reaper(service, m
     """The wedge users met: a failed copy's retry sat in RQ's scheduled registry of a
     queue whose workers ran no scheduler, and the round stayed replicating for good."""
     round_ = run_now(service)
-    work("primary-site")
+    work("site-a")
     task = round_.tasks.get()
-    copies = queueing.queue("secondary-site")
+    copies = queueing.queue("site-b")
     job = Job.fetch(queueing.copy_job_id(task), connection=queueing.connection())
     copies.remove(job)
     job.set_status(JobStatus.SCHEDULED)
@@ -71,7 +71,7 @@ def test_a_round_whose_worker_was_killed_while_it_waited_for_t_fails_and_frees_t
     round_ = run_now(service)
     Round.objects.filter(pk=round_.pk).update(moment=timezone.now() + timedelta(seconds=20))
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "primary-site"],
+        [sys.executable, "manage.py", "rqworker", "site-a"],
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
                        "LOCKSTEP_TEST_WORKER": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -38,7 +38,7 @@ def service(pairing, tenant_data, queues):
 
 
 def primary_jobs() -> int:
-    return django_rq.get_queue("primary-site").count
+    return django_rq.get_queue("site-a").count
 
 
 @pytest.mark.django_db(transaction=True)

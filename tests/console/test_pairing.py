@@ -2,13 +2,15 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from adapters.zookeeper import ZooKeeper
+from adapters.zookeeper import VersionConflict, ZooKeeper
 from backups.models import BackupPolicy
+from console.clusters import zookeeper_of
 from console.models import AuditEntry, Pairing
 from console.pairing import PairingRefused, pair, unpair
 from console.roles import Role
-from failover.identity import ClusterRole, read_identity
+from failover.identity import ClusterRole, Identity, load_identity, read_identity, write_identity
 
 
 def identity_of(layout, site: str):
@@ -83,3 +85,55 @@ def test_tenant_cannot_pair(client, make_user, clusters):
         "primary": clusters["site-a"].pk, "secondary": clusters["site-b"].pk})
     assert response.status_code == 403
     assert not Pairing.objects.exists()
+
+
+def claim(cluster, role: ClusterRole, peer: str, by: str = "eve") -> Identity:
+    """Write an identity as another console's pairing would."""
+    identity = Identity(role, 1, timezone.now(), by, cluster.name, peer)
+    with zookeeper_of(cluster) as zookeeper:
+        write_identity(zookeeper, identity, load_identity(zookeeper))
+    return identity
+
+
+def test_pairing_refuses_a_cluster_another_pairing_claims_and_changes_nothing(
+    clusters, minicluster
+):
+    theirs = claim(clusters["site-b"], ClusterRole.SECONDARY, "site-c")
+    with pytest.raises(PairingRefused, match=r"site-b's ZooKeeper records it as the secondary "
+                                              r"of a pairing with site-c \(epoch 1, written by "
+                                              r"eve at "):
+        pair(clusters["site-a"], clusters["site-b"], by="ada")
+    assert identity_of(minicluster, "site-b") == theirs
+    assert identity_of(minicluster, "site-a") is None
+    assert not Pairing.objects.exists()
+
+
+def test_an_identity_written_since_it_was_read_is_not_overwritten(clusters, minicluster):
+    cluster = clusters["site-a"]
+    with zookeeper_of(cluster) as zookeeper:
+        seen = load_identity(zookeeper)
+        winner = claim(cluster, ClusterRole.PRIMARY, "site-c")
+        with pytest.raises(VersionConflict, match="changed since it was read"):
+            write_identity(zookeeper, Identity(ClusterRole.PRIMARY, 1, timezone.now(), "ada",
+                                               "site-a", "site-b"), seen)
+    assert identity_of(minicluster, "site-a") == winner
+
+
+def test_an_identity_left_by_the_same_two_clusters_is_replaced(clusters, minicluster):
+    # An unpair that could not reach ZooKeeper leaves this behind.
+    claim(clusters["site-a"], ClusterRole.SECONDARY, "site-b", by="old")
+    pair(clusters["site-a"], clusters["site-b"], by="ada")
+    found = identity_of(minicluster, "site-a")
+    assert (found.role, found.by, found.peer) == (ClusterRole.PRIMARY, "ada", "site-b")
+
+
+def test_unpairing_leaves_an_identity_another_pairing_wrote_since(pairing, clusters,
+                                                                  minicluster):
+    with zookeeper_of(clusters["site-b"]) as zookeeper:
+        recorded = load_identity(zookeeper)
+        theirs = Identity(ClusterRole.PRIMARY, 1, timezone.now(), "eve", "site-b", "site-c")
+        write_identity(zookeeper, theirs, recorded)
+    assert unpair(pairing) == [
+        "site-b: identity left in place (it names site-c now, another pairing's)"]
+    assert identity_of(minicluster, "site-a") is None
+    assert identity_of(minicluster, "site-b") == theirs

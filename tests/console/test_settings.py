@@ -45,7 +45,7 @@ def test_defaults_are_safe_for_one_machine(tmp_path):
     zookeeper_password = (tmp_path / "zookeeper-password").read_text()
     assert loaded["zookeeper"] == f"lockstep:{zookeeper_password}"
     assert len(redis_password) >= 20 and len(zookeeper_password) >= 20
-    assert loaded["queues"] == ["control", "primary-site", "secondary-site"]
+    assert loaded["queues"] == ["control", "site-a", "site-b"]
     assert loaded["tz"] is True
 
 

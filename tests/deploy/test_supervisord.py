@@ -26,12 +26,12 @@ def test_a_killed_worker_is_restarted_and_stopping_ends_every_process(
     supervised, supervisor_env
 ):
     first = running(supervisor_env)
-    os.kill(first["worker-primary-site"], signal.SIGKILL)
+    os.kill(first["worker-site-a-0"], signal.SIGKILL)
     restarted = wait_for(
-        lambda: (pid := running(supervisor_env).get("worker-primary-site"))
-        and pid != first["worker-primary-site"] and pid, 60, "the worker's restart")
+        lambda: (pid := running(supervisor_env).get("worker-site-a-0"))
+        and pid != first["worker-site-a-0"] and pid, 60, "the worker's restart")
     log = (Path(supervisor_env["LOCKSTEP_LOG_DIR"]) / "supervisord.log").read_text()
-    assert "exited: worker-primary-site (terminated by SIGKILL" in log
+    assert "exited: worker-site-a-0 (terminated by SIGKILL" in log
     started = descendants(supervised.pid)
     assert restarted in started and set(running(supervisor_env).values()) <= started
     supervised.send_signal(signal.SIGTERM)
