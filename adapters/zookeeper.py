@@ -46,6 +46,15 @@ def console_acl(auth: str) -> list[ACL]:
     return [make_digest_acl(user, password, all=True), make_acl("world", "anyone", read=True)]
 
 
+def _document(data: bytes) -> dict:
+    """A node's JSON object; {} for a node that holds none (made by another hand)."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
 class ZooKeeper:
     def __init__(self, hosts: str, timeout: float = 3.0, auth: str | None = None) -> None:
         """`auth` is the console's digest credential; without it the session may only
@@ -96,7 +105,7 @@ class ZooKeeper:
             return None, ABSENT
         except KazooException as error:
             raise ZooKeeperError(f"reading {path} from {self.hosts} failed: {error}") from error
-        return json.loads(data), stat.version
+        return _document(data), stat.version
 
     def write_versioned(self, path: str, document: dict, version: int) -> int:
         """Write the JSON document at `ROOT/path` only if the node is still at `version`

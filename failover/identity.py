@@ -55,8 +55,15 @@ def read_identity(zookeeper: ZooKeeper) -> Identity | None:
 
 
 def load_identity(zookeeper: ZooKeeper) -> Recorded:
+    """The identity, or None when there is none or the node holds no identity a console
+    wrote (a node made by another hand before the console protected it): such a record
+    names no pairing, and the version still guards replacing it."""
     document, version = zookeeper.read_versioned(IDENTITY_NODE)
-    return Recorded(None if document is None else Identity.from_json(document), version)
+    try:
+        identity = None if document is None else Identity.from_json(document)
+    except (KeyError, TypeError, ValueError):
+        identity = None
+    return Recorded(identity, version)
 
 
 def write_identity(zookeeper: ZooKeeper, identity: Identity, over: Recorded) -> Recorded:

@@ -18,7 +18,7 @@ from backups.preparing import schedule_due_rounds
 from console.heartbeats import SCHEDULER, beat
 from console.models import Heartbeat
 from console.roles import Role
-from tests.backups.conftest import make_service, wait_for
+from tests.backups.conftest import make_service, wait_for, work
 from tests.backups.test_failures import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -100,3 +100,29 @@ def test_operators_see_a_scheduler_that_stopped_beating(client, make_user, db):
     assert "The scheduler has not run for 3 min" in client.get("/").content.decode()
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
     assert "The scheduler" not in client.get("/").content.decode()
+
+
+def test_a_scheduler_killed_after_preparing_a_round_is_restarted_without_doubling_it(
+    pairing, tenant_data, queues
+):
+    service = make_service(pairing, [("hdfs", tenant_data.bills)])
+    lead = settings.LOCKSTEP_ROUND_LEAD
+    BackupPolicy.objects.filter(pk=service.policy.pk).update(
+        first_moment=timezone.now() + timedelta(seconds=lead - 10))
+    scheduler = start_scheduler()
+    try:
+        prepared = wait_for(lambda: Round.objects.filter(service=service).first(), 60,
+                            "the round to be prepared")
+        scheduler.kill()
+        scheduler.wait(timeout=30)
+        killed = timezone.now()
+        scheduler = start_scheduler()
+        wait_for(lambda: beat_after(killed), 60, "the restarted scheduler's heartbeat")
+        time.sleep(2)  # a few passes of the restarted scheduler
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
+    work()
+    rounds = list(Round.objects.filter(service=service))
+    assert [r.pk for r in rounds] == [prepared.pk]
+    assert rounds[0].state == RoundState.CONSISTENT, rounds[0].reason
