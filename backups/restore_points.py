@@ -41,7 +41,7 @@ def finish_round(round_id: int) -> None:
         drop_round_snapshot(round_)
         move_round(round_, RoundState.FAILED, f"restore point not taken: {error}")
         raise
-    crash = round_.reason
+    crash = round_.crash_reason
     if move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT,
                   crash):
         _retain(round_)

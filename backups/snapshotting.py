@@ -63,7 +63,8 @@ def snapshot_round(round_id: int) -> None:
     base = _base_round(round_, client, list(roots))
     moment_ms = round_.moment.timestamp() * 1000
     if not move_round(
-        round_, RoundState.REPLICATING, crash, snapshot_times=times, metadata=metadata,
+        round_, RoundState.REPLICATING, crash, crash_reason=crash, snapshot_times=times,
+        metadata=metadata,
         skew_ms=max(times.values()) - min(times.values()),
         moment_error_ms=max(abs(t - moment_ms) for t in times.values()),
         base=base, full_copy=base is None,
