@@ -6,6 +6,8 @@ in one place.
 Every failure, remote or connection, surfaces as `WebHdfsError`.
 """
 
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,9 +70,20 @@ class Snapshot:
 # client's CPU per uploaded GiB (measured in benchmarks/webhdfs_throughput.py).
 UPLOAD_BLOCKSIZE = 256 * 1024
 STREAM_CHUNK = 4 * 1024 * 1024  # a copy streamed through this process reads this much at once
+# Kept-alive connections per host (namenode, datanode) of one session. Its clients share
+# it across threads: a copy's eight files at a time, a synchronized snapshot's one
+# thread per root, the console's concurrent pages. Beyond this many at once a call still
+# runs, on a connection closed after it.
+POOL_SIZE = 32
+# Sessions kept per process: one per (namenode URL, user), so a handful per cluster
+# registry; an edited cluster's old one is dropped once this many newer ones exist.
+SESSIONS_KEPT = 32
 
 
 class _BulkUploads(HTTPAdapter):
+    def __init__(self) -> None:
+        super().__init__(pool_maxsize=POOL_SIZE)
+
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
                          **pool_kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, blocksize=UPLOAD_BLOCKSIZE,
@@ -88,6 +101,36 @@ def upload_session() -> requests.Session:
     session.mount("http://", _BulkUploads())
     session.mount("https://", _BulkUploads())
     return session
+
+
+_sessions: dict[tuple[str, str], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def pooled_session(url: str, user: str) -> requests.Session:
+    """This process's session for the namenode at `url` as `user`: every client of one
+    cluster reuses its kept-alive connections instead of paying a TCP handshake (and a
+    port left in TIME_WAIT) per call. A cluster whose URL or user changed gets a new
+    session, since the session carries both."""
+    key = (url, user)
+    with _sessions_lock:
+        if key not in _sessions:
+            if len(_sessions) >= SESSIONS_KEPT:
+                # Clients holding it keep using it; its connections close with it.
+                del _sessions[next(iter(_sessions))]
+            _sessions[key] = upload_session()
+        return _sessions[key]
+
+
+def _forget_sessions() -> None:
+    """In a forked child (an RQ work horse): the parent's connections are not its to use,
+    and the lock may have been held by a thread that the child does not have."""
+    global _sessions_lock
+    _sessions.clear()
+    _sessions_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_sessions)
 
 
 class _Client(InsecureClient):
@@ -121,11 +164,16 @@ def _join(parent: str, name: str) -> str:
 
 
 class WebHdfs:
+    """A client of one namenode as one user; each call fails after `timeout` seconds
+    (connect, and between bytes). Clients are cheap: they share their process's
+    connection pool for `url` and `user`."""
+
     def __init__(self, url: str, user: str, timeout: float | None = None) -> None:
         self.url = url
         self.user = user
         self.timeout = timeout
-        self._client = _Client(url, user=user, timeout=timeout, session=upload_session())
+        self._client = _Client(url, user=user, timeout=timeout,
+                               session=pooled_session(url, user))
 
     # status and listing
 

@@ -26,7 +26,7 @@ from failover.identity import ClusterRole, read_identity
 def may_write(round_: Round) -> bool:
     """True when `round_` may take its next step; otherwise it has been ended (fenced
     or superseded, with the reason) and the caller stops."""
-    newer = _newer_round(round_)
+    newer = newer_round(round_)
     if newer is not None:
         if move_round(round_, RoundState.SUPERSEDED,
                       f"the round at {newer.moment:%Y-%m-%d %H:%M:%S} started after it: this "
@@ -42,7 +42,7 @@ def may_write(round_: Round) -> bool:
     return True
 
 
-def _newer_round(round_: Round) -> Round | None:
+def newer_round(round_: Round) -> Round | None:
     return round_.service.rounds.filter(
         moment__gt=round_.moment, started_at__isnull=False).order_by("moment").first()
 

@@ -157,6 +157,10 @@ class Round(models.Model):
     skew_limit = models.DurationField(default=timedelta(milliseconds=50))
     retention = models.PositiveIntegerField(default=24)
     reason = models.TextField(blank=True, help_text="why it was skipped, missed or failed")
+    # Found at T; kept apart from `reason`, which a failure overwrites, so that a retried
+    # round still ends crash-consistent.
+    crash_reason = models.TextField(
+        blank=True, help_text="why its restore point can only be crash-consistent")
     snapshot_name = models.CharField(max_length=100, blank=True)
     # Each data set's (or the shared root's) snapshot time, epoch ms, as taken.
     snapshot_times = models.JSONField(default=dict)

@@ -35,7 +35,7 @@ def snapshot_name(service: Service, moment: datetime) -> str:
     return f"lockstep-s{service.pk}-{moment.astimezone(UTC):%Y%m%dT%H%M%S.%f}"[:-3] + "Z"
 
 
-def _holder(service: Service) -> Round | None:
+def claim_holder(service: Service) -> Round | None:
     """The round that holds the service's claim now (read fresh, not from `service`)."""
     holder_id = Service.objects.values_list("active_round", flat=True).get(pk=service.pk)
     return Round.objects.filter(pk=holder_id).first() if holder_id else None
@@ -70,7 +70,7 @@ def prepare_round(service: Service, moment: datetime) -> Round | None:
             claimed = Service.objects.filter(pk=service.pk, active_round__isnull=True).update(
                 active_round=round_)
             if not claimed:
-                holder = _holder(service)
+                holder = claim_holder(service)
                 round_.state = RoundState.SKIPPED
                 round_.reason = (f"the round at {holder.moment:%H:%M:%S} had not finished "
                                  f"({holder.get_state_display()})" if holder else
@@ -136,7 +136,7 @@ def _schedule(policy: BackupPolicy, now: datetime) -> Round | None:
 def run_now(service: Service) -> Round:
     """A round a few seconds from now, outside the policy's schedule; refused while
     another round of the service is prepared or running."""
-    holder = _holder(service)
+    holder = claim_holder(service)
     if holder is not None:
         raise RoundRefused(
             f"The round at {holder.moment:%H:%M:%S} is {holder.get_state_display()}: one "

@@ -43,7 +43,9 @@ def reap(now: datetime | None = None) -> list[str]:
 
 
 def _reap_round(round_: Round, now: datetime) -> list[str]:
-    deadline = round_.moment + timedelta(seconds=settings.LOCKSTEP_ROUND_DEADLINE)
+    # From its start at T, or from its retry: a round retried hours after T has its time.
+    deadline = (round_.started_at or round_.moment) + timedelta(
+        seconds=settings.LOCKSTEP_ROUND_DEADLINE)
     if now > deadline:
         return _fail(round_, f"no end by its deadline ({deadline:%Y-%m-%d %H:%M:%S %Z}): "
                              "raise LOCKSTEP_ROUND_DEADLINE if rounds of this size need longer")

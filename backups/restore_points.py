@@ -6,7 +6,7 @@ from backups import fencing
 from backups.events import publish_round
 from backups.metadata import apply_table
 from backups.models import Component, RestorePoint, Round, RoundState, TaskState
-from backups.retention import apply_retention, drop_round_snapshot
+from backups.retention import apply_retention, drop_retry_snapshots, drop_round_snapshot
 from backups.transitions import move_round
 from backups.verification import verify_round
 from console.clusters import hiveserver2_of, webhdfs_of
@@ -17,14 +17,18 @@ def finish_round(round_id: int) -> None:
     round_ = Round.objects.select_related("service", "source", "target").get(pk=round_id)
     if round_.state != RoundState.REPLICATING:
         return
+    # Before any fencing: these are failed rounds' snapshots, no restore point's and no
+    # diff's base, and stale once this round started, whatever its epoch.
+    drop_retry_snapshots(round_)
     tasks = list(round_.tasks.all())
     totals = {"files": sum(t.files_done for t in tasks),
               "bytes": sum(t.bytes_done for t in tasks)}
     failed = [t for t in tasks if t.state != TaskState.VERIFIED]
     if failed:
         reasons = "; ".join(f"{t.locator}: {t.error or 'did not finish'}" for t in failed)
-        if move_round(round_, RoundState.FAILED, reasons, **totals):
-            drop_round_snapshot(round_)
+        # Its snapshot stays on the source: the failed copies may be retried from it
+        # (backups/retrying.py) until a newer round starts, whose finish drops it.
+        move_round(round_, RoundState.FAILED, reasons, **totals)
         return
     if not fencing.may_write(round_) or not move_round(round_, RoundState.FINALIZING,
                                                         **totals):
@@ -41,7 +45,7 @@ def finish_round(round_id: int) -> None:
         drop_round_snapshot(round_)
         move_round(round_, RoundState.FAILED, f"restore point not taken: {error}")
         raise
-    crash = round_.reason
+    crash = round_.crash_reason
     if move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT,
                   crash):
         _retain(round_)

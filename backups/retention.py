@@ -27,6 +27,17 @@ def drop_round_snapshot(round_: Round) -> None:
                        {round_.snapshot_name})
 
 
+def drop_retry_snapshots(round_: Round) -> None:
+    """The source's snapshots that failed rounds before `round_` kept for a retry: once
+    `round_` has started, none of them can be retried. Each root is listed once."""
+    failed = round_.service.rounds.filter(state=RoundState.FAILED, moment__lt=round_.moment,
+                                          source=round_.source).exclude(snapshot_times={})
+    names = {old.snapshot_name for old in failed}
+    if names:
+        roots = {root for old in failed for root in old.snapshot_times}
+        drop_snapshots(webhdfs_of(round_.source), sorted(roots), names)
+
+
 def apply_retention(round_: Round) -> list[str]:
     """Delete restore points on the round's target beyond its retention, and snapshots on
     its source that no future diff needs (all but the newest consistent round's)."""

@@ -1,4 +1,5 @@
-"""JSON API for rounds: read one, start one now, cancel one; the pages' roles and checks."""
+"""JSON API for rounds: read one, start one now, cancel or retry one; the pages' roles
+and checks."""
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -7,6 +8,7 @@ from backups.access import changeable_service
 from backups.cancelling import CancelRefused, cancel_round
 from backups.events import round_json, task_json
 from backups.preparing import run_now
+from backups.retrying import RetryRefused, retry_round
 from backups.round_views import ANY_ROLE, visible_rounds
 from console import audit
 from console.api import ApiError, api_view
@@ -44,4 +46,16 @@ def round_cancel(request: HttpRequest, pk: int) -> tuple[int, object]:
     except CancelRefused as refusal:
         raise ApiError(409, str(refusal)) from refusal
     audit.record(request, "round.cancel", round_)
+    return 200, _round_json(round_)
+
+
+@api_view({"POST"}, ANY_ROLE)
+def round_retry(request: HttpRequest, pk: int) -> tuple[int, object]:
+    round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
+    try:
+        tasks = retry_round(round_)
+    except RetryRefused as refusal:
+        raise ApiError(409, str(refusal)) from refusal
+    audit.record(request, "round.retry", round_,
+                 detail=", ".join(task.locator for task in tasks))
     return 200, _round_json(round_)

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backups.access import changeable_service, visible_services
 from backups.cancelling import CancelRefused, cancel_round
-from backups.models import Round
+from backups.models import Round, RoundState
 from backups.preflight import preflight
 from backups.preparing import run_now
+from backups.retrying import RetryRefused, retry_refusal, retry_round
 from backups.rpo import expected_finish, rpo_status
 from backups.scheduling import next_round_moment
 from console import audit, clock
@@ -54,9 +55,13 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @role_required(*ANY_ROLE)
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
+    failed = round_.state == RoundState.FAILED
     return render(request, "backups/round_detail.html", {
         "round": round_, "tasks": round_.tasks.all(),
         "restore_point": getattr(round_, "restore_point", None),
+        # Whoever sees a round may retry it, as they may cancel it.
+        "retry_refusal": retry_refusal(round_) if failed else None,
+        "failed": failed,
     })
 
 
@@ -91,6 +96,24 @@ def round_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         audit.record(request, "round.cancel", round_)
         messages.success(request, "Round cancelled: its copies stop and its snapshot is "
                                   "deleted; the next round starts from the last restore point.")
+    return redirect("round-detail", pk=pk)
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+def round_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
+    try:
+        tasks = retry_round(round_)
+    except RetryRefused as refusal:
+        audit.record(request, "round.retry", round_, outcome="refused", detail=str(refusal))
+        messages.error(request, str(refusal))
+    else:
+        audit.record(request, "round.retry", round_,
+                     detail=", ".join(task.locator for task in tasks))
+        messages.success(request, f"Copying {len(tasks)} failed data "
+                                  f"set{'s' if len(tasks) != 1 else ''} again from the "
+                                  "round's snapshot at T.")
     return redirect("round-detail", pk=pk)
 
 

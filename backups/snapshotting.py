@@ -62,8 +62,10 @@ def snapshot_round(round_id: int) -> None:
         raise
     base = _base_round(round_, client, list(roots))
     moment_ms = round_.moment.timestamp() * 1000
+    # Only from snapshotting: a failed round moves to replicating when it is retried.
     if not move_round(
-        round_, RoundState.REPLICATING, crash, snapshot_times=times, metadata=metadata,
+        round_, RoundState.REPLICATING, crash, only_from={RoundState.SNAPSHOTTING},
+        crash_reason=crash, snapshot_times=times, metadata=metadata,
         skew_ms=max(times.values()) - min(times.values()),
         moment_error_ms=max(abs(t - moment_ms) for t in times.values()),
         base=base, full_copy=base is None,

@@ -25,13 +25,16 @@ ROUND_MOVES: dict[str, set[str]] = {
     # Not cancellable: the restore point is being taken, and stopping half-way would
     # leave tables applied without their point.
     R.FINALIZING: {R.CONSISTENT, R.CRASH_CONSISTENT, R.FAILED, *STOPS},
+    # A retry of the failed copies (backups/retrying.py), from the round's own snapshot.
+    R.FAILED: {R.REPLICATING},
 }
 
 TASK_MOVES: dict[str, set[str]] = {
     T.PENDING: {T.COPYING, T.FAILED, T.CANCELLED},
     # COPYING → COPYING: the job is re-run after its worker died mid-copy.
     T.COPYING: {T.COPYING, T.VERIFIED, T.FAILED, T.CANCELLED},
-    T.FAILED: {T.COPYING, T.CANCELLED},
+    # FAILED → COPYING: RQ retries the copy job; → PENDING: its round is retried.
+    T.FAILED: {T.PENDING, T.COPYING, T.CANCELLED},
 }
 
 

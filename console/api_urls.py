@@ -15,5 +15,6 @@ urlpatterns = [
     path("services/<id:pk>/run-now/", round_api.service_run_now, name="api-service-run-now"),
     path("rounds/<id:pk>/", round_api.round_detail, name="api-round"),
     path("rounds/<id:pk>/cancel/", round_api.round_cancel, name="api-round-cancel"),
+    path("rounds/<id:pk>/retry/", round_api.round_retry, name="api-round-retry"),
     path("data-sets/", backups_api.candidates, name="api-candidates"),
 ]

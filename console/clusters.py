@@ -63,7 +63,8 @@ class ClusterState:
 
 def webhdfs_of(cluster: Cluster, timeout: float | None = None) -> WebHdfs:
     """A WebHDFS client; a stalled cluster fails a call after `timeout` seconds (connect,
-    and between bytes), by default LOCKSTEP_WEBHDFS_TIMEOUT."""
+    and between bytes), by default LOCKSTEP_WEBHDFS_TIMEOUT. Clients of one cluster share
+    this process's connections to it until its WebHDFS URL or user changes."""
     return WebHdfs(cluster.webhdfs_url, cluster.webhdfs_user,
                    timeout=timeout or settings.LOCKSTEP_WEBHDFS_TIMEOUT)
 

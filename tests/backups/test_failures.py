@@ -96,11 +96,15 @@ def test_secondary_stopped_mid_round_fails_cleanly_and_the_next_round_succeeds(
     task = second.tasks.get()
     assert task.state == TaskState.FAILED and task.attempts == 1 + len(
         settings.LOCKSTEP_TASK_RETRY_INTERVALS)
+    primary = site(minicluster, "site-a")
+    # Kept for a retry of its copies, until a newer round starts.
+    assert second.snapshot_name in {s.name for s in primary.snapshots("/data")}
     third = run_now(service)
     work()
     third.refresh_from_db()
     assert third.state == RoundState.CONSISTENT, third.reason
     assert third.base_id == first.pk
+    assert second.snapshot_name not in {s.name for s in primary.snapshots("/data")}
     assert tree(site(minicluster, "site-b"), tenant_data.bills) == tree(
         site(minicluster, "site-a"), tenant_data.bills)
 

@@ -34,9 +34,11 @@ def test_only_the_first_of_two_moves_from_one_state_wins(service):
     assert not move_round(stale, RoundState.SNAPSHOTTING)
     assert stale.state == RoundState.CANCELLED
     assert Round.objects.get(pk=round_.pk).state == RoundState.CANCELLED
-    # No move leads out of a final state.
+    # Only a retry leads out of a final state: a failed round's copies run again.
+    assert ROUND_MOVES[RoundState.FAILED] == {RoundState.REPLICATING}
     assert not any(state in ROUND_MOVES for state in (
-        RoundState.CONSISTENT, RoundState.FAILED, RoundState.CANCELLED))
+        RoundState.CONSISTENT, RoundState.CRASH_CONSISTENT, RoundState.CANCELLED,
+        RoundState.FENCED, RoundState.SUPERSEDED, RoundState.SKIPPED, RoundState.MISSED))
 
 
 def test_run_now_inside_the_lead_of_a_prepared_round_is_refused_naming_it(

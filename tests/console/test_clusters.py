@@ -1,8 +1,12 @@
 """The cluster registry: saved only when every endpoint answers; live state on the list."""
 
+from pathlib import Path
+
+import pytest
 from django.urls import reverse
 
-from console.clusters import cluster_state, state_json
+from adapters.webhdfs import WebHdfsError
+from console.clusters import cluster_state, state_json, webhdfs_of
 from console.models import AuditEntry, Cluster
 from console.roles import Role
 from minicluster.layout import CONSOLE_USER
@@ -163,3 +167,44 @@ def test_forgetting_the_hiveserver2_password_connects_without_one(client, make_u
     assert any("probably requires a password" in e
                for e in response.context["form"].non_field_errors())
     assert Cluster.objects.get(name="site-a").hiveserver2_password
+
+
+def _connections_to(port: int) -> set[int]:
+    """The ephemeral port of every TCP connection on this machine to `port` that is open,
+    or closed within the last minute (TIME_WAIT on whichever side closed first)."""
+    ports = set()
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote = (int(address.split(":")[1], 16) for address in row.split()[1:3])
+        if remote == port:
+            ports.add(local)
+        elif local == port and remote:  # the server's side; a listening socket has none
+            ports.add(remote)
+    return ports
+
+
+def test_webhdfs_calls_to_one_cluster_reuse_one_connection(clusters, minicluster):
+    cluster = clusters["site-a"]
+    namenode = minicluster.sites["site-a"].webhdfs
+    before = _connections_to(namenode)
+    for _ in range(5):
+        webhdfs_of(cluster).status("/data")
+    webhdfs_of(cluster, timeout=3).status("/data")  # its own timeout, the same connections
+    # None new when an earlier test of this process left the connection open.
+    assert len(_connections_to(namenode) - before) <= 1
+
+
+def test_a_cluster_whose_webhdfs_url_or_user_changed_is_reached_anew(clusters, minicluster):
+    cluster = clusters["site-a"]
+    only_on_a = "/data/reached-anew"
+    webhdfs_of(cluster).makedirs(only_on_a, permission="755")
+    try:
+        cluster.webhdfs_url = minicluster.webhdfs_url("site-b")
+        assert webhdfs_of(cluster).status(only_on_a, strict=False) is None
+        cluster.webhdfs_url = minicluster.webhdfs_url("site-a")
+        cluster.webhdfs_user = "alice"
+        with pytest.raises(WebHdfsError) as refused:
+            webhdfs_of(cluster).makedirs(f"{only_on_a}/by-alice")
+        assert refused.value.exception == "AccessControlException"
+    finally:
+        cluster.webhdfs_user = CONSOLE_USER
+        webhdfs_of(cluster).delete(only_on_a, recursive=True)
