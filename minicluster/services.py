@@ -313,8 +313,9 @@ def webhdfs_service(layout: Layout, site: str) -> Service:
     return Service(
         name=f"{site}/webhdfs",
         port=ports.webhdfs,
-        command=webhdfs_launcher.command(root, state, ports.webhdfs, ports.datanode,
-                                         CONSOLE_USER, HOST),
+        command=webhdfs_launcher.command(
+            root, state, ports.webhdfs, ports.datanode, CONSOLE_USER, HOST,
+            options=["--zookeeper", layout.zookeeper_hosts(site)]),
         cwd=layout.site_dir(site),
         env=webhdfs_launcher.environment(),
         probe=lambda: webhdfs_launcher.answers(url),

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from minicluster.webhdfs.app import DATANODE_OPS, NAMENODE_OPS, Cluster, build_app
 from minicluster.webhdfs.namespace import Settings
+from minicluster.webhdfs.standby import Standby
 from minicluster.webhdfs.upload import UploadLimits
 
 
@@ -22,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--namenode-port", type=int, required=True)
     parser.add_argument("--datanode-port", type=int, required=True)
     parser.add_argument("--superuser", required=True)
+    parser.add_argument("--zookeeper", help="the cluster's ZooKeeper (host:port): while the "
+                        "identity there says secondary, application users may not write")
     parser.add_argument("--default-owner", help="owner of files written behind WebHDFS's back "
                         "(default: the superuser)")
     parser.add_argument("--default-group", default="supergroup")
@@ -48,7 +51,8 @@ async def serve(args: argparse.Namespace) -> None:
     )
     limits = UploadLimits(args.upload_idle_timeout, args.upload_min_rate,
                           args.uploads_per_client)
-    cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port, limits)
+    cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port, limits,
+                      Standby(args.zookeeper))
     runners = [web.AppRunner(build_app(cluster, ops), access_log=None)
                for ops in (NAMENODE_OPS, DATANODE_OPS)]
     for runner, port in zip(runners, (args.namenode_port, args.datanode_port), strict=True):

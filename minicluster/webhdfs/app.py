@@ -38,6 +38,7 @@ from minicluster.webhdfs.namespace import (
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
+from minicluster.webhdfs.standby import Standby
 from minicluster.webhdfs.upload import Receivers, UploadLimits, must_close, receive_body
 
 PREFIX = "/webhdfs/v1"
@@ -50,8 +51,10 @@ class Cluster:
     """One cluster's namespace, its addresses, and the thread its metadata work runs on."""
 
     def __init__(self, settings: Settings, host: str, namenode_port: int,
-                 datanode_port: int, limits: UploadLimits | None = None) -> None:
+                 datanode_port: int, limits: UploadLimits | None = None,
+                 standby: Standby | None = None) -> None:
         self.namespace = Namespace(settings)
+        self.standby = standby or Standby(None)
         self.snapshots = Snapshots(self.namespace)
         self.host = host
         self.namenode_port = namenode_port
@@ -66,6 +69,7 @@ class Cluster:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self.receivers.close()
+        self.standby.close()
         self.namespace.close()
 
 
@@ -457,6 +461,8 @@ def build_app(cluster: Cluster, ops: dict[str, dict[str, Handler]]) -> web.Appli
     async def answer(request: web.Request) -> web.StreamResponse:
         try:
             call = parse_call(request, cluster.namespace)
+            if request.method != "GET":
+                cluster.standby.check(call.caller)
             table = ops.get(request.method, {})
             handler = table[call.params.op(request.method, table)]
             return await handler(cluster, call, request)
