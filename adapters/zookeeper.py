@@ -1,7 +1,6 @@
-"""ZooKeeper through kazoo: one short-lived client per cluster for reads and writes.
-
-The failover monitor keeps long-lived watches of its own; this class serves the
-console's request/response work (identity records, liveness, clock probes).
+"""ZooKeeper through kazoo: one short-lived client per cluster for reads and writes
+(`ZooKeeper`), and one long-lived watching session per cluster for the failover monitor
+(`Watch`).
 
 The console holds a digest credential ("user:password"): what it writes under ROOT
 only that credential may change, and anyone may read, so that applications and the
@@ -10,7 +9,9 @@ Digest credentials need nothing configured on the server: the node's ACL names t
 """
 
 import json
+import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from kazoo.client import KazooClient
@@ -22,6 +23,8 @@ from kazoo.exceptions import (
     NoNodeError,
 )
 from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.protocol.states import KazooState, ZnodeStat
+from kazoo.recipe.watchers import DataWatch
 from kazoo.security import ACL, make_acl, make_digest_acl
 
 ROOT = "/lockstep"
@@ -199,3 +202,89 @@ class ZooKeeper:
             raise ZooKeeperError(f"clock probe on {self.hosts} failed: {error}") from error
         midpoint = (before + after) / 2
         return stat.ctime / 1000 - midpoint, (after - before) / 2
+
+
+# A long-lived session reconnects every 0.1 s at first and at least once a second: kazoo's
+# default back-off grows to an hour, and a ZooKeeper back after a minute would stay
+# unseen for as long.
+RECONNECT = {"max_tries": -1, "delay": 0.1, "backoff": 1.5, "max_delay": 1.0}
+
+
+class Watch:
+    """A session to one cluster's ZooKeeper that lasts while the monitor runs: it says
+    whether the session is connected now, and keeps the JSON document at `ROOT/path` as
+    the server last told it.
+
+    A ZooKeeper that dies makes the session SUSPENDED within milliseconds, but never LOST
+    while it stays down; so `connected` is the answer, and how long a disconnection may
+    last before it counts is for the caller's own grace timer. `on_change` is called from
+    kazoo's threads (it must not block) whenever the connection or the document changes.
+    """
+
+    def __init__(self, hosts: str, path: str, on_change: Callable[[], None],
+                 timeout: float = 3.0, auth: str | None = None) -> None:
+        self.hosts = hosts
+        self.timeout = timeout
+        self._path = f"{ROOT}/{path}"
+        self._on_change = on_change
+        self._client = KazooClient(hosts=hosts, timeout=timeout, connection_retry=RECONNECT,
+                                   auth_data=[("digest", auth)] if auth else None)
+        self._lock = threading.Lock()
+        self._state = KazooState.LOST
+        self._watching = False
+        self._document: dict | None = None
+        self._read = False
+
+    def start(self) -> None:
+        """Connect, waiting up to `timeout` for the first connection; a ZooKeeper that is
+        down now is connected to in the background as soon as it answers."""
+        self._client.add_listener(self._state_changed)
+        self._client.start_async().wait(self.timeout)
+
+    def stop(self) -> None:
+        self._client.stop()
+        self._client.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._state == KazooState.CONNECTED
+
+    @property
+    def document(self) -> tuple[bool, dict | None]:
+        """(read, document): whether the node has been read yet, and its JSON object as
+        last read (None: there is no node)."""
+        with self._lock:
+            return self._read, self._document
+
+    def ping(self) -> float:
+        """Seconds the server takes to answer one request on this session; ZooKeeperError
+        when the session is not connected or the answer takes over `timeout`."""
+        # A request made while the session is suspended waits for the reconnection:
+        # that it is suspended is the answer already.
+        if not self.connected:
+            raise ZooKeeperError(f"ZooKeeper at {self.hosts} does not answer: the session "
+                                 f"is {self._state.lower()}, reconnecting")
+        started = time.monotonic()
+        try:
+            self._client.exists_async(self._path).get(timeout=self.timeout)
+        except (KazooException, KazooTimeoutError) as error:
+            raise ZooKeeperError(f"ZooKeeper at {self.hosts} did not answer within "
+                                 f"{self.timeout:g} s ({type(error).__name__})") from error
+        return time.monotonic() - started
+
+    def _state_changed(self, state: str) -> None:
+        self._state = state
+        if state == KazooState.CONNECTED and not self._watching:
+            # A DataWatch reads before it returns, retrying with kazoo's own growing
+            # back-off while there is no connection: made once connected, it returns at
+            # once, and then follows the node across reconnections by itself.
+            self._watching = True
+            self._client.handler.spawn(DataWatch, self._client, self._path,
+                                       self._document_changed)
+        self._on_change()
+
+    def _document_changed(self, data: bytes | None, stat: ZnodeStat | None) -> None:
+        with self._lock:
+            self._document = None if data is None else _document(data)
+            self._read = True
+        self._on_change()

@@ -59,11 +59,16 @@ def load_identity(zookeeper: ZooKeeper) -> Recorded:
     wrote (a node made by another hand before the console protected it): such a record
     names no pairing, and the version still guards replacing it."""
     document, version = zookeeper.read_versioned(IDENTITY_NODE)
+    return Recorded(identity_from(document), version)
+
+
+def identity_from(document: dict | None) -> Identity | None:
+    """The identity a node's JSON object holds; None for no node, or for a node that
+    holds no identity a console wrote."""
     try:
-        identity = None if document is None else Identity.from_json(document)
+        return None if document is None else Identity.from_json(document)
     except (KeyError, TypeError, ValueError):
-        identity = None
-    return Recorded(identity, version)
+        return None
 
 
 def write_identity(zookeeper: ZooKeeper, identity: Identity, over: Recorded) -> Recorded:
