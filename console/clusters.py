@@ -6,7 +6,7 @@ refusals show these messages as they are.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,6 +17,7 @@ from adapters.hiveserver2 import HiveServer2, HiveServer2Error
 from adapters.ldap import Ldap, LdapError
 from adapters.webhdfs import WebHdfs, WebHdfsError
 from adapters.zookeeper import ZooKeeper, ZooKeeperError
+from console import clock
 from console.errors import Refused
 from console.models import Cluster
 from failover.identity import Identity, read_identity
@@ -28,6 +29,9 @@ class EndpointCheck:
     ok: bool
     detail: str
     seconds: float
+    # The monotonic clock when the answer (or the failure) came: a failure is known from
+    # then, which may be seconds after the check began (a timeout).
+    finished: float = field(default_factory=clock.monotonic)
 
 
 @dataclass(frozen=True)
@@ -113,15 +117,20 @@ def _check_ldap(cluster: Cluster) -> str:
     return "answers"
 
 
-def check_endpoints(cluster: Cluster) -> list[EndpointCheck]:
-    """Probe every endpoint of `cluster` in parallel; LDAP only when one is configured."""
-    probes = {
-        "WebHDFS": _check_webhdfs,
-        "HiveServer2": _check_hiveserver2,
-        "ZooKeeper": _check_zookeeper,
-    }
-    if cluster.ldap_url:
-        probes["LDAP"] = _check_ldap
+PROBES: dict[str, Callable[[Cluster], str]] = {
+    "WebHDFS": _check_webhdfs,
+    "HiveServer2": _check_hiveserver2,
+    "ZooKeeper": _check_zookeeper,
+    "LDAP": _check_ldap,
+}
+
+
+def check_endpoints(cluster: Cluster, only: Collection[str] | None = None
+                    ) -> list[EndpointCheck]:
+    """Probe the endpoints of `cluster` named in `only` (all by default) in parallel;
+    LDAP only when one is configured."""
+    probes = {name: probe for name, probe in PROBES.items()
+              if (only is None or name in only) and (name != "LDAP" or cluster.ldap_url)}
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
         futures = {name: pool.submit(_timed, name, lambda p=probe: p(cluster))
                    for name, probe in probes.items()}
