@@ -1,11 +1,13 @@
 """Heartbeats of the console's long-running processes, and what a stale one means.
 
-The scheduler writes its heartbeat after every pass; RQ workers keep their own in Redis.
+The scheduler writes its heartbeat after every pass, the failover monitor after every
+probe of the clusters; RQ workers keep their own in Redis.
 Every page shows operators and administrators the processes that stopped beating, so
 that "no rounds are being prepared" is seen before an RPO breach is.
 """
 
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 
 import django_rq
@@ -19,6 +21,26 @@ from console.models import Heartbeat
 from console.roles import Role, has_role
 
 SCHEDULER = "scheduler"
+MONITOR = "monitor"
+
+
+@dataclass(frozen=True)
+class Beating:
+    """A process that writes a heartbeat: its name in warnings, what its silence stops,
+    and the command that runs it."""
+
+    label: str
+    stops: str
+    command: str
+
+
+BEATING = {
+    SCHEDULER: Beating("The scheduler", "no rounds are being prepared",
+                       "manage.py run_scheduler"),
+    MONITOR: Beating("The failover monitor",
+                     "no cluster is being watched and no fault prompt can open",
+                     "manage.py monitor"),
+}
 
 
 def beat(name: str) -> None:
@@ -35,12 +57,14 @@ def process_warnings() -> list[str]:
     """One sentence for each process that is down or stale, saying what it stops."""
     now, stale = clock.now(), timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
     warnings = []
-    scheduler = Heartbeat.objects.filter(name=SCHEDULER).first()
-    if scheduler is None or now - scheduler.beat_at > stale:
-        since = "has never run" if scheduler is None else \
-            f"has not run for {_ago(now - scheduler.beat_at)}"
-        warnings.append(f"The scheduler {since}: no rounds are being prepared. Check that "
-                        "`manage.py run_scheduler` runs (the process manager restarts it).")
+    beats = {found.name: found for found in Heartbeat.objects.filter(name__in=BEATING)}
+    for name, process in BEATING.items():
+        last = beats.get(name)
+        if last is None or now - last.beat_at > stale:
+            since = "has never run" if last is None else \
+                f"has not run for {_ago(now - last.beat_at)}"
+            warnings.append(f"{process.label} {since}: {process.stops}. Check that "
+                            f"`{process.command}` runs (the process manager restarts it).")
     try:
         for name in settings.RQ_QUEUES:
             queue = django_rq.get_queue(name)

@@ -252,8 +252,8 @@ class ApiToken(models.Model):
 
 
 class Heartbeat(models.Model):
-    """When a long-running process (the scheduler, later the failover monitor) last
-    finished a pass: pages warn operators when it is stale."""
+    """When a long-running process (the scheduler, the failover monitor) last finished a
+    pass: pages warn operators when it is stale."""
 
     name = models.CharField(max_length=50, unique=True)
     beat_at = models.DateTimeField()
