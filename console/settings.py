@@ -75,6 +75,7 @@ TEMPLATES = [
                 "console.roles.roles_context",
                 "console.navigation.navigation",
                 "console.heartbeats.health",
+                "failover.prompts.prompt_banner",
             ],
         },
     },
