@@ -177,6 +177,13 @@ LOCKSTEP_ROUND_DEADLINE = float(env_str("LOCKSTEP_ROUND_DEADLINE", "21600"))
 LOCKSTEP_MOMENT_BOUND = float(env_str("LOCKSTEP_MOMENT_BOUND", "1"))
 # A process whose heartbeat is older than this many seconds is shown as down.
 LOCKSTEP_HEARTBEAT_STALE = float(env_str("LOCKSTEP_HEARTBEAT_STALE", "60"))
+# The failover monitor probes every cluster this often (seconds). A primary that stays
+# unhealthy this long (seconds) is put to the operators as a fault prompt; a fault ends,
+# and its prompt closes as recovered, only once the cluster has answered every probe for
+# LOCKSTEP_FAULT_RECOVERY seconds without a break, so that a flapping primary is one fault.
+LOCKSTEP_MONITOR_INTERVAL = float(env_str("LOCKSTEP_MONITOR_INTERVAL", "2"))
+LOCKSTEP_FAULT_GRACE = float(env_str("LOCKSTEP_FAULT_GRACE", "10"))
+LOCKSTEP_FAULT_RECOVERY = float(env_str("LOCKSTEP_FAULT_RECOVERY", "30"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
 

@@ -17,7 +17,8 @@ class ClusterStatus(models.Model):
     epoch = models.PositiveIntegerField(null=True, blank=True)
     # Endpoint name → {"ok": bool, "detail": str, "latency_ms": float, "since": iso time}.
     endpoints = models.JSONField(default=dict)
-    # When the current fault began (first failed probe since the last healthy one).
+    # When the current fault began: its first failed probe. A fault ends only after
+    # LOCKSTEP_FAULT_RECOVERY seconds of healthy probes (failover/faults.py).
     unhealthy_since = models.DateTimeField(null=True, blank=True)
     # The last probe every endpoint answered.
     last_seen = models.DateTimeField(null=True, blank=True)

@@ -1,9 +1,14 @@
 """Fixtures shared by every suite: the real mini cluster, started once per test run,
 and the console's view of it (registered clusters, a pairing, a tenant's data)."""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -16,10 +21,13 @@ from console.accounts import ensure_user
 from console.models import Cluster, Tenant
 from console.roles import Role
 from failover.identity import clear_identity
+from failover.models import ClusterStatus
 from minicluster import services
 from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
+from tests.backups.conftest import wait_for
 
 PASSWORD = "a-long-test-password"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +156,49 @@ def queues(minicluster) -> tuple[str, ...]:
     for name in names:
         django_rq.get_queue(name).empty()
     return names
+
+
+@dataclass
+class MonitorProcess:
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, as supervisord stops it; its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+def console_env(**settings: str) -> dict[str, str]:
+    """The environment of a console process on the test database, with `settings`."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "LOCKSTEP_TEST_WORKER": "1", **settings}
+
+
+@pytest.fixture
+def start_monitor(transactional_db, tmp_path) -> Iterator[Callable[..., MonitorProcess]]:
+    """Start `manage.py monitor` with the given LOCKSTEP_* settings (production defaults
+    otherwise), once it has recorded every registered cluster; stopped afterwards."""
+    started: list[MonitorProcess] = []
+
+    def start(**settings: str) -> MonitorProcess:
+        log = tmp_path / f"monitor-{len(started)}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT,
+                                       env=console_env(**settings), stdout=out,
+                                       stderr=subprocess.STDOUT)
+        monitor = MonitorProcess(process, log)
+        started.append(monitor)
+        wait_for(lambda: process.poll() is not None or ClusterStatus.objects.filter(
+            checked_at__isnull=False).count() >= Cluster.objects.count(), 60,
+            "the monitor's first probes")
+        assert process.poll() is None, monitor.output()
+        return monitor
+
+    yield start
+    for monitor in started:
+        monitor.stop()

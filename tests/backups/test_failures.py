@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,15 +30,19 @@ def children(pid: int) -> list[int]:
 
 
 @contextmanager
-def webhdfs_stopped(minicluster, site_name: str) -> Iterator[None]:
-    """The site's WebHDFS server stopped for the block, started again after it."""
-    service = services.webhdfs_service(minicluster, site_name)
+def stopped(minicluster, service: services.Service) -> Iterator[None]:
+    """A mini-cluster service stopped for the block, started again after it."""
     services.processes.terminate(services.processes.read_pid(
         services._pid_file(minicluster, service), service.marker))
     try:
         yield
     finally:
         services._start(minicluster, service)
+
+
+def webhdfs_stopped(minicluster, site_name: str) -> AbstractContextManager[None]:
+    """The site's WebHDFS server stopped for the block, started again after it."""
+    return stopped(minicluster, services.webhdfs_service(minicluster, site_name))
 
 
 @pytest.mark.django_db(transaction=True)
