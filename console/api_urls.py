@@ -3,6 +3,7 @@ from django.urls import path
 from backups import api as backups_api
 from backups import round_api
 from console import cluster_api
+from failover import api as failover_api
 
 urlpatterns = [
     path("clusters/", cluster_api.clusters, name="api-clusters"),
@@ -17,4 +18,7 @@ urlpatterns = [
     path("rounds/<id:pk>/cancel/", round_api.round_cancel, name="api-round-cancel"),
     path("rounds/<id:pk>/retry/", round_api.round_retry, name="api-round-retry"),
     path("data-sets/", backups_api.candidates, name="api-candidates"),
+    path("failover/status/", failover_api.status, name="api-failover-status"),
+    path("failover/prompts/<id:pk>/dismiss/", failover_api.prompt_dismiss,
+         name="api-prompt-dismiss"),
 ]

@@ -1,0 +1,118 @@
+"""What the Failover page and `GET /api/failover/status/` show, gathered once for both:
+each cluster's status as the monitor last recorded it, each pairing's roles with its
+services' last consistent restore points and RPO, the open fault prompts, and the history
+of prompts and switchovers."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from backups.at_risk import last_consistent_point
+from backups.models import RestorePoint, Service
+from backups.rpo import RpoStatus, rpo_status
+from console.heartbeats import MONITOR
+from console.models import Cluster, Heartbeat, Pairing
+from failover.events import prompt_json, status_json
+from failover.models import ClusterStatus, FaultPrompt, PromptState, Switchover
+
+HISTORY = 50
+
+
+@dataclass(frozen=True)
+class ServiceRecovery:
+    """Where a service would land on the pairing's secondary, and how old that is."""
+
+    service: Service
+    point: RestorePoint | None
+    rpo: RpoStatus
+
+
+@dataclass(frozen=True)
+class PairingRecovery:
+    pairing: Pairing
+    services: list[ServiceRecovery]
+
+
+@dataclass(frozen=True)
+class Overview:
+    monitor_beat_at: datetime | None
+    monitor_stale: bool
+    clusters: list[tuple[Cluster, ClusterStatus | None]]
+    pairings: list[PairingRecovery]
+    open_prompts: list[FaultPrompt]
+    prompts: list[FaultPrompt]
+    switchovers: list[Switchover]
+
+
+def _pairing_recovery(pairing: Pairing, now: datetime) -> PairingRecovery:
+    services = Service.objects.filter(pairing=pairing).select_related("tenant", "policy")
+    return PairingRecovery(pairing, [
+        ServiceRecovery(service, last_consistent_point(service, pairing.secondary),
+                        rpo_status(service, now))
+        for service in services])
+
+
+def overview(now: datetime) -> Overview:
+    beat = Heartbeat.objects.filter(name=MONITOR).first()
+    stale = timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
+    statuses = {status.cluster_id: status for status in ClusterStatus.objects.all()}
+    prompts = FaultPrompt.objects.select_related("cluster")
+    return Overview(
+        monitor_beat_at=beat.beat_at if beat else None,
+        monitor_stale=beat is None or now - beat.beat_at > stale,
+        clusters=[(cluster, statuses.get(cluster.pk)) for cluster in Cluster.objects.all()],
+        pairings=[_pairing_recovery(pairing, now) for pairing in
+                  Pairing.objects.select_related("primary", "secondary")],
+        open_prompts=list(prompts.filter(state=PromptState.OPEN)),
+        prompts=list(prompts[:HISTORY]),
+        switchovers=list(Switchover.objects.select_related(
+            "pairing", "old_primary", "new_primary")[:HISTORY]),
+    )
+
+
+def _seconds(delta: timedelta | None) -> float | None:
+    return round(delta.total_seconds(), 1) if delta is not None else None
+
+
+def _service_json(recovery: ServiceRecovery) -> dict:
+    point = recovery.point
+    return {
+        "id": recovery.service.pk, "tenant": recovery.service.tenant.name,
+        "name": recovery.service.name,
+        "restore_point": {"name": point.name, "moment": point.moment.isoformat(),
+                          "cluster": point.cluster.name} if point else None,
+        "rpo_seconds": _seconds(recovery.rpo.age),
+        "rpo_limit_seconds": _seconds(recovery.rpo.limit),
+        "rpo_breach": recovery.rpo.breach,
+    }
+
+
+def switchover_json(switchover: Switchover) -> dict:
+    return {
+        "id": switchover.pk, "pairing_id": switchover.pairing_id, "kind": switchover.kind,
+        "state": switchover.state, "old_primary": switchover.old_primary.name,
+        "new_primary": switchover.new_primary.name,
+        "epoch_before": switchover.epoch_before, "epoch_after": switchover.epoch_after,
+        "by": switchover.by, "reason": switchover.reason, "steps": switchover.steps,
+        "error": switchover.error, "prompt_id": switchover.prompt_id,
+        "started_at": switchover.started_at.isoformat(),
+        "finished_at": switchover.finished_at.isoformat() if switchover.finished_at else None,
+    }
+
+
+def overview_json(found: Overview) -> dict:
+    return {
+        "monitor": {"beat_at": found.monitor_beat_at.isoformat() if found.monitor_beat_at
+                    else None, "stale": found.monitor_stale},
+        "clusters": [status_json(status) if status else {"cluster": cluster.name,
+                                                          "checked_at": None}
+                     for cluster, status in found.clusters],
+        "pairings": [{"id": item.pairing.pk, "primary": item.pairing.primary.name,
+                      "secondary": item.pairing.secondary.name, "epoch": item.pairing.epoch,
+                      "services": [_service_json(service) for service in item.services]}
+                     for item in found.pairings],
+        "open_prompts": [prompt_json(prompt) for prompt in found.open_prompts],
+        "prompts": [prompt_json(prompt) for prompt in found.prompts],
+        "switchovers": [switchover_json(switchover) for switchover in found.switchovers],
+    }
