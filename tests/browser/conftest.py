@@ -1,12 +1,18 @@
 """Browser fixtures: Debian's chromium driven by Playwright against pytest-django's live
-server (WSGI, so the pages' websocket stays offline; the page flows do not need it)."""
+server (WSGI, so the pages' websocket stays offline; the page flows do not need it), or
+against daphne where a test needs live events."""
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import PASSWORD
+from minicluster import processes
+from minicluster.layout import HOST
+from minicluster.webhdfs.launcher import free_port
+from tests.conftest import PASSWORD, ROOT, console_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,17 +54,57 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     context.close()
 
 
+def log_in_as(page: Page, username: str, password: str = PASSWORD) -> Page:
+    """Log `username` in through the real login form; returns the page, on the overview."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.locator("header .who")).to_contain_text(username)
+    return page
+
+
 @pytest.fixture
 def log_in(page: Page) -> Callable[[str], Page]:
-    """Log `username` in through the real login form; returns the page, on the overview."""
+    """`log_in_as` on the test's page."""
+    return lambda username, password=PASSWORD: log_in_as(page, username, password)
 
-    def log_in(username: str, password: str = PASSWORD) -> Page:
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        expect(page.locator("header .who")).to_contain_text(username)
+
+@pytest.fixture
+def console_url(transactional_db, tmp_path) -> Iterator[str]:
+    """The console served by daphne, as `./lockstep demo` serves it, on the test database:
+    unlike the live server, it carries the pages' websocket."""
+    port = free_port()
+    log = tmp_path / "daphne.log"
+    with log.open("w") as out:
+        daphne = subprocess.Popen([sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port),
+                                   "console.asgi:application"], cwd=ROOT, env=console_env(),
+                                  stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://{HOST}:{port}"
+    try:
+        assert processes.wait_until(lambda: processes.http_ok(f"{url}/accounts/login/"), 60), \
+            log.read_text()
+        yield url
+    finally:
+        daphne.terminate()
+        daphne.wait(timeout=30)
+
+
+@pytest.fixture
+def open_page(browser: Browser, console_url: str) -> Iterator[Callable[[str], Page]]:
+    """Pages of their own (each a fresh browser context) on the daphne-served console,
+    logged in as the given user, with the live badge on."""
+    contexts = []
+
+    def open_page(username: str) -> Page:
+        context = browser.new_context(base_url=console_url, locale="en-GB")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = log_in_as(context.new_page(), username)
+        expect(page.locator("#live")).to_have_text("● live")
         return page
 
-    return log_in
+    yield open_page
+    for context in contexts:
+        context.close()
