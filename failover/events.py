@@ -1,5 +1,6 @@
-"""Live failover events for the pages of operators and administrators: each cluster's
-status as the monitor records it, and fault prompts as they open and close.
+"""Failover records as JSON, for the API and for the live pages of operators and
+administrators: each cluster's status as the monitor records it, fault prompts as they
+open and close, and switchovers.
 
 Both go to the operators' role group only: administrators hold every role and join it
 too, and tenants never do, so that no tenant's page ever receives a prompt or a
@@ -14,7 +15,7 @@ from redis.exceptions import RedisError
 
 from console import events
 from console.roles import Role
-from failover.models import ClusterStatus, FaultPrompt, PromptState
+from failover.models import ClusterStatus, FaultPrompt, PromptState, Switchover
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,22 @@ def prompt_json(prompt: FaultPrompt) -> dict:
         "decided_at": _iso(prompt.decided_at),
         "reason": prompt.reason,
         "note": prompt.note,
+    }
+
+
+def switchover_json(switchover: Switchover) -> dict:
+    return {
+        "id": switchover.pk, "pairing": switchover.pairing_id, "kind": switchover.kind,
+        "state": switchover.state, "state_label": switchover.get_state_display(),
+        "prompt": switchover.prompt_id,
+        "old_primary": switchover.old_primary.name,
+        "new_primary": switchover.new_primary.name,
+        "epoch_before": switchover.epoch_before, "epoch_after": switchover.epoch_after,
+        "by": switchover.by, "reason": switchover.reason, "steps": switchover.steps,
+        "services": switchover.services, "error": switchover.error,
+        "started_at": _iso(switchover.started_at), "finished_at": _iso(switchover.finished_at),
+        "window_until": _iso(switchover.window_until),
+        "decided_by": switchover.decided_by, "decided_at": _iso(switchover.decided_at),
     }
 
 

@@ -13,7 +13,7 @@ from backups.models import RestorePoint, Service
 from backups.rpo import RpoStatus, rpo_status
 from console.heartbeats import MONITOR
 from console.models import Cluster, Heartbeat, Pairing
-from failover.events import prompt_json, status_json
+from failover.events import prompt_json, status_json, switchover_json
 from failover.models import ClusterStatus, FaultPrompt, PromptState, Switchover
 
 HISTORY = 50
@@ -85,19 +85,6 @@ def _service_json(recovery: ServiceRecovery) -> dict:
         "rpo_seconds": _seconds(recovery.rpo.age),
         "rpo_limit_seconds": _seconds(recovery.rpo.limit),
         "rpo_breach": recovery.rpo.breach,
-    }
-
-
-def switchover_json(switchover: Switchover) -> dict:
-    return {
-        "id": switchover.pk, "pairing_id": switchover.pairing_id, "kind": switchover.kind,
-        "state": switchover.state, "old_primary": switchover.old_primary.name,
-        "new_primary": switchover.new_primary.name,
-        "epoch_before": switchover.epoch_before, "epoch_after": switchover.epoch_after,
-        "by": switchover.by, "reason": switchover.reason, "steps": switchover.steps,
-        "error": switchover.error, "prompt_id": switchover.prompt_id,
-        "started_at": switchover.started_at.isoformat(),
-        "finished_at": switchover.finished_at.isoformat() if switchover.finished_at else None,
     }
 
 

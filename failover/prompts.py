@@ -1,9 +1,7 @@
 """Fault prompts: opened by the monitor, decided by an operator, or closed by a recovery.
 
-A prompt's state changes only through `move_prompt`, a conditional update over the
-allowed moves below: of an operator's dismissal, another's confirmation and the monitor
-seeing the primary recover, exactly one wins, and the others learn that it was decided.
-One fault opens one prompt: the monitor opens it once per fault (`fault_since` names the
+A prompt's state changes only through `failover.transitions.move_prompt`. One fault
+opens one prompt: the monitor opens it once per fault (`fault_since` names the
 fault), and the database keeps one open prompt per cluster at most.
 """
 
@@ -21,13 +19,11 @@ from console.models import Cluster, Pairing
 from console.roles import Role, has_role
 from failover.events import publish_prompt
 from failover.models import FaultPrompt, PromptState
+from failover.transitions import move_prompt
 
 S = PromptState
 # Who receives prompts and decides them.
 DECIDERS = (Role.OPERATOR, Role.ADMINISTRATOR)
-PROMPT_MOVES: dict[str, set[str]] = {
-    S.OPEN: {S.CONFIRMED, S.DISMISSED, S.RECOVERED},
-}
 
 
 class PromptRefused(Refused):
@@ -36,21 +32,6 @@ class PromptRefused(Refused):
 
 class PromptDecided(PromptRefused):
     """The prompt was decided (or closed itself) before this decision."""
-
-
-def _sources(to: str) -> list[str]:
-    return [state for state, targets in PROMPT_MOVES.items() if to in targets]
-
-
-def move_prompt(prompt: FaultPrompt, to: str, **fields) -> bool:
-    """Move `prompt` to `to` if its state allows it, saving `fields` with it; publish the
-    change once it is committed. False (and `prompt` refreshed) when it moved first."""
-    values = {"state": to, **fields}
-    won = FaultPrompt.objects.filter(pk=prompt.pk, state__in=_sources(to)).update(**values)
-    prompt.refresh_from_db()
-    if won:
-        transaction.on_commit(lambda: publish_prompt(prompt))
-    return bool(won)
 
 
 def open_prompts() -> QuerySet[FaultPrompt]:

@@ -55,10 +55,10 @@ def prompt_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         switchover = confirm_failover(prompt, by=request.user.get_username(),
                                       typed_name=typed_name, reason=reason)
     except Refused as refusal:
-        audit.record(request, "prompt.confirm", prompt, outcome=audit.Outcome.REFUSED,
+        audit.record(request, "failover.confirm", prompt, outcome=audit.Outcome.REFUSED,
                      detail=str(refusal))
         messages.error(request, f"Failover not started: {refusal}")
     else:
-        audit.record(request, "prompt.confirm", prompt, detail=reason)
+        audit.record(request, "failover.confirm", switchover, detail=reason)
         messages.success(request, f"Failover started: {switchover}.")
     return redirect("failover")
