@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from console.heartbeats import MONITOR
 from console.models import Heartbeat
+from console.roles import Role
 from failover.evidence import MEASURING
 from failover.models import FaultPrompt, PromptState
+from failover.prompts import dismiss_prompt
 from minicluster import services
 from tests.backups.conftest import site, wait_for
 from tests.backups.test_failures import stopped, webhdfs_stopped
@@ -129,6 +131,22 @@ def test_a_flapping_primary_gets_one_prompt_that_closes_once_it_stays_back(
     assert recovered.decided_at is not None and recovered.decided_by == ""
     assert prompts_of("site-a").count() == 1
     assert status_of("site-a").unhealthy_since is None
+
+
+def test_a_dismissed_fault_is_not_put_again_by_a_restarted_monitor(
+    start_monitor, pairing, minicluster, make_user
+):
+    first = start_monitor()
+    with webhdfs_stopped(minicluster, "site-a"):
+        prompt = wait_for_prompt("site-a", GRACE + 10)
+        dismiss_prompt(prompt, "the namenode is being replaced", by=make_user(
+            "otto", Role.OPERATOR))
+        assert first.stop() == 0
+        start_monitor()  # as supervisord restarts it, the primary still down
+        time.sleep(GRACE + 2 * INTERVAL)
+        assert not status_of("site-a").healthy
+    assert list(prompts_of("site-a").values_list("state", flat=True)) == [
+        PromptState.DISMISSED]
 
 
 def test_a_primary_whose_zookeeper_dies_is_prompted_with_the_data_written_since_its_point(
