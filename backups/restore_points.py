@@ -37,7 +37,7 @@ def finish_round(round_id: int) -> None:
         verify_round(round_)
         if not fencing.may_write(round_):
             return
-        _apply_metadata(round_)
+        apply_metadata(round_)
         if not fencing.may_write(round_):
             return
         _take_restore_point(round_)
@@ -71,7 +71,9 @@ def _note_retention_error(round_: Round, error: str) -> None:
     publish_round(round_)
 
 
-def _apply_metadata(round_: Round) -> None:
+def apply_metadata(round_: Round) -> None:
+    """Create the round's tables on its target over the data copied there, as captured at
+    its moment (also what a failover applies again after reverting to the round's point)."""
     hive = hiveserver2_of(round_.target)
     prefix = round_.target.table_location_prefix
     for task in round_.tasks.exclude(component=Component.HDFS):
