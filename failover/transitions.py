@@ -1,0 +1,47 @@
+"""The fault prompt and switchover state machines: which moves are allowed, and the one
+function each that makes a move.
+
+A move is a conditional UPDATE from the allowed states: of two operators who confirm one
+prompt, or commit and roll back one failover at the same moment, exactly one wins and
+the other learns it.
+"""
+
+from django.db.models import Model
+
+from failover.models import FaultPrompt, PromptState, Switchover, SwitchoverState
+
+P, S = PromptState, SwitchoverState
+
+PROMPT_MOVES: dict[str, set[str]] = {
+    P.OPEN: {P.CONFIRMED, P.DISMISSED, P.RECOVERED},
+}
+
+SWITCHOVER_MOVES: dict[str, set[str]] = {
+    S.RUNNING: {S.DONE, S.FAILED},
+    # Resumed by hand once the operator removed what failed it.
+    S.FAILED: {S.RUNNING},
+    # A failover's decision; ROLLED_BACK once its rollback is done.
+    S.DONE: {S.COMMITTED, S.ROLLED_BACK},
+}
+
+
+def _move(instance: Model, moves: dict[str, set[str]], to: str, where: dict,
+          fields: dict) -> bool:
+    sources = [state for state, targets in moves.items() if to in targets]
+    values = {"state": to, **fields}
+    won = type(instance).objects.filter(pk=instance.pk, state__in=sources, **where).update(
+        **values)
+    instance.refresh_from_db()
+    return bool(won)
+
+
+def move_prompt(prompt: FaultPrompt, to: str, **fields) -> bool:
+    """Move `prompt` to `to` (saving `fields` with it); False when it had moved already."""
+    return _move(prompt, PROMPT_MOVES, to, {}, fields)
+
+
+def move_switchover(switchover: Switchover, to: str, where: dict | None = None,
+                    **fields) -> bool:
+    """Move `switchover` to `to` (saving `fields` with it) if it also still matches
+    `where`; False when it had moved or changed first."""
+    return _move(switchover, SWITCHOVER_MOVES, to, where or {}, fields)
