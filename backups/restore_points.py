@@ -6,7 +6,12 @@ from backups import fencing
 from backups.events import publish_round
 from backups.metadata import apply_table
 from backups.models import Component, RestorePoint, Round, RoundState, TaskState
-from backups.retention import apply_retention, drop_retry_snapshots, drop_round_snapshot
+from backups.retention import (
+    RetentionHeld,
+    apply_retention,
+    drop_retry_snapshots,
+    drop_round_snapshot,
+)
 from backups.transitions import move_round
 from backups.verification import verify_round
 from console.clusters import hiveserver2_of, webhdfs_of
@@ -52,16 +57,19 @@ def finish_round(round_id: int) -> None:
 
 
 def _retain(round_: Round) -> None:
-    """Apply retention, unless the epoch moved since the restore point was taken."""
-    mismatch = fencing.epoch_mismatch(round_)
-    if not mismatch:
+    """Apply retention, unless the epoch moved since the restore point was taken or a
+    failover of the pairing holds every snapshot."""
+    why = fencing.epoch_mismatch(round_)
+    if not why:
         try:
             apply_retention(round_)
             return
+        except RetentionHeld as held:
+            why = str(held)
         except Exception as error:
             _note_retention_error(round_, f"retention failed, old snapshots kept: {error}")
             raise
-    _note_retention_error(round_, f"retention skipped, old snapshots kept: {mismatch}")
+    _note_retention_error(round_, f"retention skipped, old snapshots kept: {why}")
 
 
 def _note_retention_error(round_: Round, error: str) -> None:
