@@ -178,6 +178,11 @@ LOCKSTEP_MOMENT_BOUND = float(env_str("LOCKSTEP_MOMENT_BOUND", "1"))
 LOCKSTEP_HEARTBEAT_STALE = float(env_str("LOCKSTEP_HEARTBEAT_STALE", "60"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
+# After an unplanned failover, how many seconds an operator may still roll it back.
+LOCKSTEP_FAILOVER_WINDOW = float(env_str("LOCKSTEP_FAILOVER_WINDOW", "86400"))
+# How many seconds a failover waits for the rounds it stopped to stop writing to the
+# secondary before it gives up for now (and is resumed later).
+LOCKSTEP_FAILOVER_ROUND_WAIT = float(env_str("LOCKSTEP_FAILOVER_ROUND_WAIT", "120"))
 
 # One RQ queue per site, named after its cluster: a round's snapshot runs on its
 # source's queue, its copies on its target's (pull) or source's (push), whichever

@@ -1,0 +1,68 @@
+"""A switchover whose process dies between two steps is resumed from the first step not
+recorded, and completes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from failover import steps
+from failover.models import Switchover, SwitchoverState
+from failover.running import resume_switchovers, run_here
+from failover.switching import failover
+from tests.backups.conftest import site, tree
+from tests.failover.conftest import consistent_round, identity_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Killed(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs."""
+
+
+def killing_after(step_name: str) -> list:
+    def killed(switchover):
+        raise Killed
+
+    names = [name for name, _ in steps.FAILOVER_STEPS]
+    following = names[names.index(step_name) + 1]
+    return [(name, killed if name == following else step) for name, step in steps.FAILOVER_STEPS]
+
+
+def assert_failed_over(clusters, pairing) -> None:
+    assert identity_of(clusters["site-b"]) == ("primary", 2, "site-a")
+    assert identity_of(clusters["site-a"]) == ("secondary", 2, "site-b")
+    pairing.refresh_from_db()
+    assert (pairing.primary.name, pairing.epoch) == ("site-b", 2)
+
+
+@pytest.mark.parametrize("last_done", ["rolled_back", "primary_written", "old_primary_written"])
+def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
+    last_done, bills_only, pairing, clusters, tenant_data, minicluster, monkeypatch
+):
+    point = consistent_round(bills_only).restore_point
+    secondary = site(minicluster, "site-b")
+    secondary.write(f"{tenant_data.bills}/half-copied.csv", b"half\n", overwrite=True)
+    monkeypatch.setattr(steps, "FAILOVER_STEPS", killing_after(last_done))
+    with pytest.raises(Killed):
+        failover(pairing, "olga", "site-b", "site-a lost power", run=run_here)
+    monkeypatch.undo()
+    switchover = Switchover.objects.get()
+    assert switchover.state == SwitchoverState.RUNNING
+    assert list(switchover.steps)[-1] == last_done
+    # Its claim holds while its lease runs: nobody else takes it over.
+    assert resume_switchovers(run=run_here) == []
+    # The dead process renews it no more.
+    Switchover.objects.update(runner_until=timezone.now() - timedelta(seconds=1))
+
+    assert resume_switchovers(run=run_here) == [switchover]
+
+    switchover.refresh_from_db()
+    assert switchover.state == SwitchoverState.DONE, switchover.error
+    assert list(switchover.steps) == ["confirmed", "rounds_stopped", "rolled_back",
+                                      "primary_written", "old_primary_written",
+                                      "pairing_swapped"]
+    assert_failed_over(clusters, pairing)
+    bills = tenant_data.bills
+    assert tree(secondary, bills) == tree(
+        secondary, f"/data/.snapshot/{point.name}/{bills.removeprefix('/data/')}")
