@@ -3,6 +3,7 @@ from django.urls import path
 from backups import api as backups_api
 from backups import round_api
 from console import cluster_api
+from failover import api as failover_api
 
 urlpatterns = [
     path("clusters/", cluster_api.clusters, name="api-clusters"),
@@ -17,4 +18,13 @@ urlpatterns = [
     path("rounds/<id:pk>/cancel/", round_api.round_cancel, name="api-round-cancel"),
     path("rounds/<id:pk>/retry/", round_api.round_retry, name="api-round-retry"),
     path("data-sets/", backups_api.candidates, name="api-candidates"),
+    path("failover/confirm/", failover_api.confirm, name="api-failover-confirm"),
+    path("failover/switchovers/", failover_api.switchovers, name="api-switchovers"),
+    path("failover/switchovers/<id:pk>/", failover_api.switchover, name="api-switchover"),
+    path("failover/switchovers/<id:pk>/rollback/", failover_api.rollback,
+         name="api-switchover-rollback"),
+    path("failover/switchovers/<id:pk>/commit/", failover_api.commit,
+         name="api-switchover-commit"),
+    path("failover/switchovers/<id:pk>/resume/", failover_api.resume,
+         name="api-switchover-resume"),
 ]
