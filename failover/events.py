@@ -1,12 +1,14 @@
 """Switchovers as JSON, for the API and for the live pages of operators and
 administrators."""
 
+import logging
 from datetime import datetime
 
 from console import events
 from console.roles import Role
 from failover.models import Switchover
 
+log = logging.getLogger(__name__)
 AUDIENCE = (Role.OPERATOR, Role.ADMINISTRATOR)
 
 
@@ -31,6 +33,11 @@ def switchover_json(switchover: Switchover) -> dict:
 
 
 def publish_switchover(switchover: Switchover) -> None:
+    """Best effort: a failover goes on while the Channels layer (Redis) is away, and the
+    pages show its steps when they load."""
     data = switchover_json(switchover)
-    for role in AUDIENCE:
-        events.push(events.role_group(role), "switchover", data)
+    try:
+        for role in AUDIENCE:
+            events.push(events.role_group(role), "switchover", data)
+    except Exception:
+        log.warning("switchover %s: its pages could not be told", switchover.pk, exc_info=True)

@@ -15,6 +15,7 @@ A failover (the old primary failed; the secondary becomes primary):
 
 The pairing's backups are paused from the moment the switchover is recorded
 (failover/holds.py), before the first step: no round can start behind step 1's back.
+That moment is recorded as `backups_paused`, with each service's policy as it was.
 
 A rollback of a failover runs 1, 3, 4 and 5 the other way: the old primary was left as the
 failover found it, so there is nothing to revert.

@@ -110,7 +110,9 @@ def failover(pairing: Pairing, by: str, typed_name: str, reason: str,
                 pairing=pairing, kind=SwitchoverKind.FAILOVER, prompt=prompt,
                 old_primary=pairing.primary, new_primary=pairing.secondary,
                 epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
-                reason=reason.strip(), steps={**steps, "confirmed": now.isoformat()},
+                reason=reason.strip(),
+                # Paused by the switchover's very record (failover/holds.py).
+                steps={**steps, "confirmed": now.isoformat(), "backups_paused": now.isoformat()},
                 services=[{"service": service.pk, "name": str(service),
                            "policy": "enabled" if service.policy.enabled else "disabled"}
                           for service in pairing.services.select_related("tenant", "policy")])

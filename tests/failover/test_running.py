@@ -67,9 +67,9 @@ def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
 
     switchover.refresh_from_db()
     assert switchover.state == SwitchoverState.DONE, switchover.error
-    assert list(switchover.steps) == ["confirmed", "rounds_stopped", "rolled_back",
-                                      "primary_written", "old_primary_written",
-                                      "pairing_swapped"]
+    assert list(switchover.steps) == ["confirmed", "backups_paused", "rounds_stopped",
+                                      "rolled_back", "primary_written",
+                                      "old_primary_written", "pairing_swapped"]
     assert_failed_over(clusters, pairing)
     bills = tenant_data.bills
     assert tree(secondary, bills) == tree(

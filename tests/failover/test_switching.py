@@ -75,9 +75,9 @@ def test_a_confirmed_failover_lands_the_secondary_on_its_last_restore_point(
 
     switchover = Switchover.objects.get(pk=started.pk)
     assert switchover.state == SwitchoverState.DONE, switchover.error
-    assert list(switchover.steps) == ["fault_seen", "prompted", "confirmed", "rounds_stopped",
-                                      "rolled_back", "primary_written", "old_primary_written",
-                                      "pairing_swapped"]
+    assert list(switchover.steps) == ["fault_seen", "prompted", "confirmed", "backups_paused",
+                                      "rounds_stopped", "rolled_back", "primary_written",
+                                      "old_primary_written", "pairing_swapped"]
     for path in (bills, table):
         assert listing(secondary, path) == listing(secondary, in_point(path, point.name))
         assert tree(secondary, path) == tree(secondary, in_point(path, point.name))
