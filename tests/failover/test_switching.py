@@ -21,8 +21,9 @@ from failover.switching import (
     failover,
     rollback_failover,
 )
-from tests.backups.conftest import hive, make_service, site, tree, walk, work
+from tests.backups.conftest import hive, make_service, site, tree, wait_for, walk, work
 from tests.failover.conftest import ROWS, consistent_round, identity_of, open_prompt
+from tests.minicluster.test_standby import alice, app_dirs, writes  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,6 +111,19 @@ def test_a_confirmed_failover_lands_the_secondary_on_its_last_restore_point(
     half.refresh_from_db()
     assert half.state in {RoundState.CANCELLED, RoundState.FENCED}
     assert tree(secondary, bills) == before
+
+
+@pytest.mark.usefixtures("app_dirs")
+def test_after_a_failover_applications_write_to_the_new_primary_only(pairing, minicluster):
+    wait_for(lambda: not writes(alice(minicluster, "site-b"), "before"), 10,
+             "the secondary to refuse applications")
+
+    failover(pairing, "olga", "site-b", "site-a lost power", run=run_here)
+
+    wait_for(lambda: writes(alice(minicluster, "site-b"), "after"), 10,
+             "the new primary to take writes")
+    wait_for(lambda: not writes(alice(minicluster, "site-a"), "after"), 10,
+             "the old primary to refuse them")
 
 
 def test_services_sharing_the_root_each_return_to_their_own_restore_point(
