@@ -23,6 +23,7 @@ from console.api import ApiError, api_view, json_body
 from console.fields import Fields, text_problem
 from console.models import Pairing
 from console.roles import Role
+from failover.holds import hold_reason
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
 CHANGERS = (Role.ADMINISTRATOR, Role.TENANT)
@@ -48,6 +49,8 @@ def service_json(service: Service) -> dict:
             "direction": policy.direction,
             "enabled": policy.enabled,
             "next_moment": moment.isoformat() if moment else None,
+            # Why no round runs now although the policy is enabled (an undecided failover).
+            "paused": hold_reason(service.pairing_id),
         },
     }
 

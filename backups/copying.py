@@ -13,7 +13,8 @@ from django.db import transaction
 from backups import fencing
 from backups.events import publish_task
 from backups.models import DataSetTask, Round, RoundState, TaskState
-from backups.replication import Progress, Tree, relative_entries, sync_data_set
+from backups.replication import Progress, Tree, relative_entries, relative_to, sync_data_set
+from backups.reverting import revert_data_set
 from backups.transitions import move_task
 from console import clock
 from console.clusters import webhdfs_of
@@ -37,7 +38,7 @@ def replicate_data_set(task_id: int) -> None:
     round_ = task.round
     source_client, target_client = webhdfs_of(round_.source), webhdfs_of(round_.target)
     root = next(r for r in round_.snapshot_times if is_within(task.storage_path, r))
-    relative = "" if task.storage_path == root else posixpath.relpath(task.storage_path, root)
+    relative = relative_to(root, task.storage_path)
     progress = Progress(report=_reporter(task))
     target = Tree(target_client, task.storage_path)
     try:
@@ -46,7 +47,10 @@ def replicate_data_set(task_id: int) -> None:
         entries = None
         if round_.base is not None:
             base = round_.base.snapshot_name
-            _roll_back_target(round_, target, root, relative, base)
+            # Undo what changed on the target since its restore point, and list it.
+            undone = revert_data_set(target_client, root, task.storage_path, base)
+            if undone:
+                _note_rolled_back(round_, undone)
             diff = source_client.snapshot_diff(root, base, round_.snapshot_name)
             entries = relative_entries(diff.entries, relative)
         source = Tree(source_client,
@@ -60,21 +64,11 @@ def replicate_data_set(task_id: int) -> None:
     move_task(task, TaskState.VERIFIED, **_counts(progress))
 
 
-def _roll_back_target(round_: Round, target: Tree, root: str, relative: str,
-                      base: str) -> None:
-    """Undo what changed on the target since its restore point, and list it."""
-    client = target.client
-    changed = relative_entries(client.snapshot_diff(root, base, "").entries, relative)
-    if not changed:
-        return
-    back = relative_entries(client.snapshot_diff(root, "", base).entries, relative)
-    undo = Progress()
-    sync_data_set(Tree(client, posixpath.join(root, ".snapshot", base, relative)), target,
-                  back, undo)
+def _note_rolled_back(round_: Round, undone: list[str]) -> None:
+    """List on the round what its copy undid on the target first."""
     with transaction.atomic():
         fresh = Round.objects.select_for_update().get(pk=round_.pk)
-        fresh.rolled_back = [*fresh.rolled_back,
-                             *(f"{target.path}: {change}" for change in undo.changes)]
+        fresh.rolled_back = [*fresh.rolled_back, *undone]
         fresh.save(update_fields=["rolled_back"])
 
 

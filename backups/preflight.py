@@ -13,7 +13,7 @@ from django.conf import settings
 from adapters.webhdfs import WebHdfs, WebHdfsError
 from adapters.zookeeper import ZooKeeperError
 from backups.models import Consistency, RoundState, Service
-from backups.replication import relative_entries
+from backups.replication import relative_entries, relative_to
 from console.clusters import measure_skew, webhdfs_of
 from console.paths import is_within
 
@@ -72,9 +72,9 @@ def _secondary_unchanged(service: Service, secondary: WebHdfs) -> Check:
         entries = secondary.snapshot_diff(root, point.name, "").entries
         for path in service.data_sets.values_list("storage_path", flat=True):
             if is_within(path, root):
-                relative = "" if path == root else posixpath.relpath(path, root)
                 changed += [f"{path}: {e.kind} {e.source}" for e in
-                            relative_entries(entries, relative) if e.source or e.kind != "MODIFY"]
+                            relative_entries(entries, relative_to(root, path))
+                            if e.source or e.kind != "MODIFY"]
     if not changed:
         return Check("secondary unchanged since its restore point", True, point.name)
     return Check("secondary unchanged since its restore point", False,
@@ -119,8 +119,7 @@ def estimate(service: Service, primary: WebHdfs) -> tuple[int, int, bool]:
     for root in base.snapshot_times:
         entries = primary.snapshot_diff(root, base.snapshot_name, "").entries
         for path in (p for p in paths if is_within(p, root)):
-            relative = "" if path == root else posixpath.relpath(path, root)
-            for entry in relative_entries(entries, relative):
+            for entry in relative_entries(entries, relative_to(root, path)):
                 if entry.kind in ("CREATE", "MODIFY"):
                     status = primary.status(posixpath.join(path, entry.source), strict=False)
                     if status is not None and status["type"] == "FILE":

@@ -4,7 +4,8 @@ A round is frozen when it is prepared: its data sets (as tasks), source and targ
 clusters, direction, consistency mode, skew limit and retention are stored on it, so
 an edit of the service applies from the next round. One round of a service runs at a
 time: preparing one claims the service with a conditional update, and a round that
-cannot claim it is skipped (by the scheduler) or refused (run now).
+cannot claim it is skipped (by the scheduler) or refused (run now). So is every round of
+a pairing whose failover waits for its decision (failover/holds.py).
 """
 
 import logging
@@ -19,6 +20,7 @@ from backups.models import BackupPolicy, DataSetTask, Round, RoundState, Service
 from backups.scheduling import moments_between, next_moment
 from console import clock
 from console.errors import Refused
+from failover.holds import hold_reason
 
 log = logging.getLogger(__name__)
 MAX_MISSED_RECORDED = 100
@@ -62,19 +64,22 @@ def prepare_round(service: Service, moment: datetime) -> Round | None:
     """Record the round at `moment`, claim the service and enqueue its snapshot job.
 
     None if a round at `moment` exists already; a round with state *skipped* (and the
-    reason) when another round of the service holds the claim.
+    reason) when a failover holds the pairing's backups or another round of the service
+    holds the claim.
     """
+    held = hold_reason(service.pairing_id)
     try:
         with transaction.atomic():
             round_ = _record(service, moment)
-            claimed = Service.objects.filter(pk=service.pk, active_round__isnull=True).update(
-                active_round=round_)
+            claimed = not held and Service.objects.filter(
+                pk=service.pk, active_round__isnull=True).update(active_round=round_)
             if not claimed:
                 holder = claim_holder(service)
                 round_.state = RoundState.SKIPPED
-                round_.reason = (f"the round at {holder.moment:%H:%M:%S} had not finished "
-                                 f"({holder.get_state_display()})" if holder else
-                                 "another round of the service was running")
+                round_.reason = held or (
+                    f"the round at {holder.moment:%H:%M:%S} had not finished "
+                    f"({holder.get_state_display()})" if holder else
+                    "another round of the service was running")
                 round_.finished_at = clock.now()
                 round_.save(update_fields=["state", "reason", "finished_at"])
     except IntegrityError:
@@ -135,7 +140,11 @@ def _schedule(policy: BackupPolicy, now: datetime) -> Round | None:
 
 def run_now(service: Service) -> Round:
     """A round a few seconds from now, outside the policy's schedule; refused while
-    another round of the service is prepared or running."""
+    another round of the service is prepared or running, or while a failover holds the
+    pairing's backups."""
+    held = hold_reason(service.pairing_id)
+    if held:
+        raise RoundRefused(held)
     holder = claim_holder(service)
     if holder is not None:
         raise RoundRefused(

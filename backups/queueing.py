@@ -11,15 +11,17 @@ lost one.
 """
 
 import contextlib
+from datetime import timedelta
 
 import django_rq
 from django.conf import settings
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
-from rq.job import Dependency, Job
+from rq.job import Dependency, Job, JobStatus
 
 from backups.models import DataSetTask, Direction, Round, TaskState
+from console import clock
 from console.errors import Refused
 from console.models import Cluster
 
@@ -64,6 +66,35 @@ def finish_job_id(round_: Round) -> str:
 
 def copy_job_id(task: DataSetTask) -> str:
     return f"lockstep-copy-{task.pk}"
+
+
+def worker_alive(job: Job) -> bool:
+    """Whether the worker running `job` is alive. A worker killed mid-job leaves its job
+    "started" until the job's timeout: it is alive only while its worker beats (every
+    30 s while a job runs). Its key alone is no proof: a worker killed while it handled
+    its horse's death keeps a key for 8 min."""
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name,
+                                connection=connection()) if job.worker_name else None
+    stale = timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
+    return worker is not None and worker.last_heartbeat is not None and (
+        clock.now() - worker.last_heartbeat <= stale)
+
+
+def job_running(job_id: str) -> bool:
+    """The job is being run now, by a worker that is alive."""
+    try:
+        job = Job.fetch(job_id, connection=connection())
+    except NoSuchJobError:
+        return False
+    return job.get_status() == JobStatus.STARTED and worker_alive(job)
+
+
+def writing_jobs(round_: Round) -> list[str]:
+    """The jobs of `round_` that are writing to its target now: its copies and its finish
+    (its snapshot job writes on the source only). A queued one writes nothing: once it
+    runs it finds its round ended and stops."""
+    ids = [finish_job_id(round_), *(copy_job_id(task) for task in round_.tasks.all())]
+    return [job_id for job_id in ids if job_running(job_id)]
 
 
 def _discard(job_id: str) -> None:

@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -96,15 +95,7 @@ def _alive(job_id: str) -> bool:
         return False
     status = job.get_status()
     if status == JobStatus.STARTED:
-        # A worker killed mid-job leaves its job "started" until the job's timeout: it
-        # is alive only while its worker beats (every 30 s while a job runs). Its key
-        # alone is no proof: a worker killed while it handled its horse's death keeps a
-        # key for 8 min.
-        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name,
-                                    connection=connection) if job.worker_name else None
-        stale = timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
-        return worker is not None and worker.last_heartbeat is not None and (
-            clock.now() - worker.last_heartbeat <= stale)
+        return queueing.worker_alive(job)
     if status == JobStatus.SCHEDULED:
         registry = ScheduledJobRegistry(job.origin, connection=connection)
         scheduled = registry.get_scheduled_time(job)

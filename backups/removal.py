@@ -3,7 +3,8 @@
 Snapshots are deleted before the rows that name them, one restore point at a time, so
 that what the console lists always exists: a cluster that stops answering half-way
 refuses the deletion with its name, and what is left is still listed and can be
-deleted again.
+deleted again. While a failover of the pairing waits for its decision, no snapshot is
+deleted on either cluster (failover/holds.py): the service goes only with all of them kept.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from backups.models import Service
 from console.clusters import webhdfs_of
 from console.errors import Refused
 from console.models import Cluster
+from failover.holds import hold_reason
 
 
 class RemovalRefused(Refused):
@@ -41,6 +43,10 @@ def delete_service(service: Service, keep_restore_points: bool = False) -> Remov
     if holder is not None:
         raise RemovalRefused(f"A round of {service} is running: cancel it on its page, or "
                              "wait for it to end, then delete the service.")
+    held = hold_reason(service.pairing_id)
+    if held and not keep_restore_points:
+        raise RemovalRefused(f"{held} Delete the service keeping its restore points (then no "
+                             "snapshot is deleted on either cluster), or once it is decided.")
     removal = Removal(service=str(service))
     snapshots = _Snapshots()
     try:
@@ -51,7 +57,9 @@ def delete_service(service: Service, keep_restore_points: bool = False) -> Remov
             removal.snapshots += snapshots.delete(point.cluster, point.snapshot_roots,
                                                   point.name)
             point.delete()
-        for round_ in service.rounds.exclude(source=None).select_related("source"):
+        rounds = service.rounds.exclude(source=None).select_related("source")
+        # While a failover holds them, the old primary's snapshots of its rounds stay too.
+        for round_ in rounds.none() if held else rounds:
             removal.snapshots += snapshots.delete(round_.source, list(round_.snapshot_times),
                                                   round_.snapshot_name)
     except WebHdfsError as error:

@@ -60,6 +60,12 @@ class Tree:
         return posixpath.join(self.path, relative) if relative else self.path
 
 
+def relative_to(root: str, path: str) -> str:
+    """`path` relative to the snapshottable `root` it lies under; "" for the root itself
+    (the form snapshot diffs and `.snapshot` views take)."""
+    return "" if path == root else posixpath.relpath(path, root)
+
+
 def relative_entries(entries: list[DiffEntry], root_relative: str) -> list[DiffEntry]:
     """The entries of a root's diff that concern the subtree `root_relative`, made
     relative to it. A rename out of the subtree is a delete, into it a create."""

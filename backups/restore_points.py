@@ -6,7 +6,12 @@ from backups import fencing
 from backups.events import publish_round
 from backups.metadata import apply_table
 from backups.models import Component, RestorePoint, Round, RoundState, TaskState
-from backups.retention import apply_retention, drop_retry_snapshots, drop_round_snapshot
+from backups.retention import (
+    RetentionHeld,
+    apply_retention,
+    drop_retry_snapshots,
+    drop_round_snapshot,
+)
 from backups.transitions import move_round
 from backups.verification import verify_round
 from console.clusters import hiveserver2_of, webhdfs_of
@@ -37,7 +42,7 @@ def finish_round(round_id: int) -> None:
         verify_round(round_)
         if not fencing.may_write(round_):
             return
-        _apply_metadata(round_)
+        apply_metadata(round_)
         if not fencing.may_write(round_):
             return
         _take_restore_point(round_)
@@ -52,16 +57,19 @@ def finish_round(round_id: int) -> None:
 
 
 def _retain(round_: Round) -> None:
-    """Apply retention, unless the epoch moved since the restore point was taken."""
-    mismatch = fencing.epoch_mismatch(round_)
-    if not mismatch:
+    """Apply retention, unless the epoch moved since the restore point was taken or a
+    failover of the pairing holds every snapshot."""
+    why = fencing.epoch_mismatch(round_)
+    if not why:
         try:
             apply_retention(round_)
             return
+        except RetentionHeld as held:
+            why = str(held)
         except Exception as error:
             _note_retention_error(round_, f"retention failed, old snapshots kept: {error}")
             raise
-    _note_retention_error(round_, f"retention skipped, old snapshots kept: {mismatch}")
+    _note_retention_error(round_, f"retention skipped, old snapshots kept: {why}")
 
 
 def _note_retention_error(round_: Round, error: str) -> None:
@@ -71,7 +79,9 @@ def _note_retention_error(round_: Round, error: str) -> None:
     publish_round(round_)
 
 
-def _apply_metadata(round_: Round) -> None:
+def apply_metadata(round_: Round) -> None:
+    """Create the round's tables on its target over the data copied there, as captured at
+    its moment (also what a failover applies again after reverting to the round's point)."""
     hive = hiveserver2_of(round_.target)
     prefix = round_.target.table_location_prefix
     for task in round_.tasks.exclude(component=Component.HDFS):

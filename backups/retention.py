@@ -1,13 +1,19 @@
 """Which snapshots stay: the policy's count of restore points on the target, and on the
-source only the snapshot that the next diff starts from."""
+source only the snapshot that the next diff starts from; all of them while a failover of
+the pairing waits for its decision (failover/holds.py)."""
 
 import logging
 
 from adapters.webhdfs import WebHdfs
 from backups.models import Round, RoundState
 from console.clusters import webhdfs_of
+from failover.holds import hold_reason
 
 log = logging.getLogger(__name__)
+
+
+class RetentionHeld(Exception):
+    """Retention deletes nothing now: a failover of the pairing holds every snapshot."""
 
 
 def drop_snapshots(client: WebHdfs, roots: list[str], names: set[str]) -> None:
@@ -40,8 +46,12 @@ def drop_retry_snapshots(round_: Round) -> None:
 
 def apply_retention(round_: Round) -> list[str]:
     """Delete restore points on the round's target beyond its retention, and snapshots on
-    its source that no future diff needs (all but the newest consistent round's)."""
+    its source that no future diff needs (all but the newest consistent round's).
+    Raises RetentionHeld, deleting nothing, while a failover of the pairing is undecided."""
     service = round_.service
+    held = hold_reason(service.pairing_id)
+    if held:
+        raise RetentionHeld(held)
     removed = []
     target = webhdfs_of(round_.target)
     for point in service.restore_points.filter(cluster=round_.target)[round_.retention:]:

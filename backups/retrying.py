@@ -19,6 +19,7 @@ from backups.transitions import move_round, move_task
 from console import clock
 from console.clusters import webhdfs_of
 from console.errors import Refused
+from failover.holds import hold_reason
 
 _STARTED_JUST_NOW = ("Another round of the service, or another retry of this one, started "
                      "just now: reload the page to see it.")
@@ -75,6 +76,9 @@ def _recorded_refusal(round_: Round) -> str | None:
     if not round_.tasks.filter(state=TaskState.FAILED).exists():
         return ("Every data set of it was copied; it failed while its restore point was "
                 "taken. The next round starts afresh.")
+    held = hold_reason(round_.service.pairing_id)
+    if held:
+        return held
     pairing = round_.service.pairing
     if pairing is None or (pairing.primary_id, pairing.secondary_id, pairing.epoch) != (
             round_.source_id, round_.target_id, round_.epoch):

@@ -6,7 +6,6 @@ one per root in parallel in synchronized mode, verified by a second snapshot and
 diff), then hands every data set to replication.
 """
 
-import posixpath
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from backups import fencing, queueing
 from backups.discovery import check_storage, storage_areas
 from backups.metadata import capture_table, hdfs_path_of_location, split_table_name
 from backups.models import Component, Consistency, Round, RoundState
-from backups.replication import relative_entries
+from backups.replication import relative_entries, relative_to
 from backups.retention import drop_snapshots
 from backups.transitions import move_round
 from console import clock
@@ -161,9 +160,8 @@ def _changed_between(client: WebHdfs, roots: dict[str, list[str]], first: str,
     for root, paths in roots.items():
         entries = client.snapshot_diff(root, first, second).entries
         for path in paths:
-            relative = posixpath.relpath(path, root) if path != root else ""
             changed += [f"{path}: {e.kind} {e.source}" for e in
-                        relative_entries(entries, "" if relative == "." else relative)
+                        relative_entries(entries, relative_to(root, path))
                         if e.source or e.kind != "MODIFY"]
     return changed
 

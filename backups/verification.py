@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from adapters.webhdfs import Status, WebHdfs
 from backups.models import DataSetTask, Round
-from backups.replication import Tree, relative_entries, walk
+from backups.replication import Tree, relative_entries, relative_to, walk
 from console.clusters import webhdfs_of
 from console.paths import is_within
 
@@ -37,7 +37,7 @@ def verify_round(round_: Round) -> None:
 def _verify_task(round_: Round, task: DataSetTask, source: WebHdfs,
                  target: WebHdfs) -> list[str]:
     root = next(r for r in round_.snapshot_times if is_within(task.storage_path, r))
-    relative = "" if task.storage_path == root else posixpath.relpath(task.storage_path, root)
+    relative = relative_to(root, task.storage_path)
     snapshot = Tree(source, posixpath.join(root, ".snapshot", round_.snapshot_name, relative))
     copy = Tree(target, task.storage_path)
     return compare_trees(snapshot, copy, _copied_by(round_, source, root, relative))

@@ -25,6 +25,7 @@ from console import audit
 from console.fields import parse_id
 from console.models import Pairing
 from console.roles import Role, role_required
+from failover.holds import hold_reason
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
 
@@ -50,6 +51,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "next_moment": next_round_moment(service.policy, now),
         "may_change": can_change(request.user, service),
         "rpo": rpo_status(service, now),
+        "paused": hold_reason(service.pairing_id),
         "restore_points": service.restore_points.select_related("round"),
     })
 

@@ -113,9 +113,10 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
         @audit_refusals
         def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
             try:
+                # Who is asking comes first: an anonymous caller learns no endpoint's methods.
+                _authenticate(request)
                 if request.method not in methods:
                     raise ApiError(405, f"Use {' or '.join(sorted(methods))}.")
-                _authenticate(request)
                 if not has_role(request.user, *roles):
                     raise ApiError(403, "Your role may not do this: needs "
                                    + " or ".join(roles) + ".")

@@ -21,4 +21,13 @@ urlpatterns = [
     path("failover/status/", failover_api.status, name="api-failover-status"),
     path("failover/prompts/<id:pk>/dismiss/", failover_api.prompt_dismiss,
          name="api-prompt-dismiss"),
+    path("failover/confirm/", failover_api.confirm, name="api-failover-confirm"),
+    path("failover/switchovers/", failover_api.switchovers, name="api-switchovers"),
+    path("failover/switchovers/<id:pk>/", failover_api.switchover, name="api-switchover"),
+    path("failover/switchovers/<id:pk>/rollback/", failover_api.rollback,
+         name="api-switchover-rollback"),
+    path("failover/switchovers/<id:pk>/commit/", failover_api.commit,
+         name="api-switchover-commit"),
+    path("failover/switchovers/<id:pk>/resume/", failover_api.resume,
+         name="api-switchover-resume"),
 ]

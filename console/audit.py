@@ -22,13 +22,16 @@ def record(
     outcome: str = Outcome.SUCCESS,
     detail: str = "",
     user=None,
+    actor_name: str = "",
 ) -> AuditEntry:
-    """Audit one action. The actor is `user`, else the request's user (anonymous allowed)."""
+    """Audit one action. The actor is `user`, else the request's user, else `actor_name`
+    (a process acting on its own or for someone: "lockstep", or the operator whose
+    failover a job carries on), else anonymous."""
     actor = user if user is not None else getattr(request, "user", None)
     authenticated = actor is not None and actor.is_authenticated
     return AuditEntry.objects.create(
         actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else "anonymous",
+        actor_name=actor.get_username() if authenticated else actor_name or "anonymous",
         action=action,
         object_repr=str(obj)[:300],
         outcome=outcome,

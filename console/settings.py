@@ -186,6 +186,11 @@ LOCKSTEP_FAULT_GRACE = float(env_str("LOCKSTEP_FAULT_GRACE", "10"))
 LOCKSTEP_FAULT_RECOVERY = float(env_str("LOCKSTEP_FAULT_RECOVERY", "30"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
+# After an unplanned failover, how many seconds an operator may still roll it back.
+LOCKSTEP_FAILOVER_WINDOW = float(env_str("LOCKSTEP_FAILOVER_WINDOW", "86400"))
+# How many seconds a failover waits for the rounds it stopped to stop writing to the
+# secondary before it gives up for now (and is resumed later).
+LOCKSTEP_FAILOVER_ROUND_WAIT = float(env_str("LOCKSTEP_FAILOVER_ROUND_WAIT", "120"))
 
 # One RQ queue per site, named after its cluster: a round's snapshot runs on its
 # source's queue, its copies on its target's (pull) or source's (push), whichever

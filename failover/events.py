@@ -70,7 +70,7 @@ def switchover_json(switchover: Switchover) -> dict:
     return {
         "id": switchover.pk, "pairing": switchover.pairing_id, "kind": switchover.kind,
         "state": switchover.state, "state_label": switchover.get_state_display(),
-        "prompt": switchover.prompt_id,
+        "prompt": switchover.prompt_id, "rolls_back": switchover.rolls_back_id,
         "old_primary": switchover.old_primary.name,
         "new_primary": switchover.new_primary.name,
         "epoch_before": switchover.epoch_before, "epoch_after": switchover.epoch_after,
@@ -105,3 +105,9 @@ def publish_prompt(prompt: FaultPrompt) -> None:
     banner = (render_to_string("failover/prompt_banner.html", {"prompt": prompt})
               if prompt.state == PromptState.OPEN else "")
     _push("fault_prompt", {**prompt_json(prompt), "banner": banner})
+
+
+def publish_switchover(switchover: Switchover) -> None:
+    """Best effort: a failover goes on while the Channels layer (Redis) is away, and the
+    pages show its steps when they load."""
+    _push("switchover", switchover_json(switchover))

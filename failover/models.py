@@ -106,6 +106,9 @@ class Switchover(models.Model):
     steps = models.JSONField(default=dict)
     # Per service: the restore point it was rolled back to, and what was undone.
     services = models.JSONField(default=list)
+    # What the steps found that an operator should know (an old primary that did not
+    # answer, a service with no restore point to return to).
+    notes = models.JSONField(default=list)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -113,9 +116,20 @@ class Switchover(models.Model):
     window_until = models.DateTimeField(null=True, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # A rollback: the failover it undoes.
+    rolls_back = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="rollbacks")
+    # The process running its steps ("host:pid") and until when its claim holds unless
+    # renewed: one process at a time, and another takes over once it died.
+    runner = models.CharField(max_length=200, blank=True)
+    runner_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["pairing"], condition=models.Q(state="running"),
+                                    name="one_running_switchover_per_pairing"),
+        ]
 
     def __str__(self) -> str:
         return (f"{self.get_kind_display()}: {self.old_primary} → {self.new_primary} "

@@ -1,31 +1,54 @@
-"""The fault prompt state machine: which moves are allowed, and the one function that
-makes a move.
+"""The fault prompt and switchover state machines: which moves are allowed, and the one
+function each that makes a move.
 
 A move is a conditional UPDATE from the allowed states: of an operator's dismissal,
-another's confirmation and the monitor seeing the primary recover, exactly one wins, and
-the others learn that the prompt was decided. Every page's banner follows the move once
-it is committed.
+another's confirmation and the monitor seeing the primary recover, or of a commit and a
+rollback of one failover at the same moment, exactly one wins and the others learn it.
+Every page's banner follows a prompt's move once it is committed.
 """
 
 from django.db import transaction
+from django.db.models import Model
 
 from failover.events import publish_prompt
-from failover.models import FaultPrompt, PromptState
+from failover.models import FaultPrompt, PromptState, Switchover, SwitchoverState
 
-P = PromptState
+P, S = PromptState, SwitchoverState
 
 PROMPT_MOVES: dict[str, set[str]] = {
     P.OPEN: {P.CONFIRMED, P.DISMISSED, P.RECOVERED},
 }
 
+SWITCHOVER_MOVES: dict[str, set[str]] = {
+    S.RUNNING: {S.DONE, S.FAILED},
+    # Resumed by hand once the operator removed what failed it.
+    S.FAILED: {S.RUNNING},
+    # A failover's decision; ROLLED_BACK once its rollback is done.
+    S.DONE: {S.COMMITTED, S.ROLLED_BACK},
+}
+
+
+def _move(instance: Model, moves: dict[str, set[str]], to: str, where: dict,
+          fields: dict) -> bool:
+    sources = [state for state, targets in moves.items() if to in targets]
+    values = {"state": to, **fields}
+    won = type(instance).objects.filter(pk=instance.pk, state__in=sources, **where).update(
+        **values)
+    instance.refresh_from_db()
+    return bool(won)
+
 
 def move_prompt(prompt: FaultPrompt, to: str, **fields) -> bool:
     """Move `prompt` to `to` (saving `fields` with it) and publish it once committed;
     False (and `prompt` refreshed) when it had moved already."""
-    sources = [state for state, targets in PROMPT_MOVES.items() if to in targets]
-    won = FaultPrompt.objects.filter(pk=prompt.pk, state__in=sources).update(state=to,
-                                                                             **fields)
-    prompt.refresh_from_db()
+    won = _move(prompt, PROMPT_MOVES, to, {}, fields)
     if won:
         transaction.on_commit(lambda: publish_prompt(prompt))
-    return bool(won)
+    return won
+
+
+def move_switchover(switchover: Switchover, to: str, where: dict | None = None,
+                    **fields) -> bool:
+    """Move `switchover` to `to` (saving `fields` with it) if it also still matches
+    `where`; False when it had moved or changed first."""
+    return _move(switchover, SWITCHOVER_MOVES, to, where or {}, fields)

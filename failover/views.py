@@ -11,13 +11,7 @@ from console.roles import role_required
 from failover.models import FaultPrompt
 from failover.overview import overview
 from failover.prompts import DECIDERS, PromptRefused, dismiss_prompt
-
-# The confirmed failover (failover/switching.py) is built beside this page; until it is
-# part of the console, the confirm form answers that it is not available.
-try:
-    from failover.switching import confirm_failover
-except ImportError:
-    confirm_failover = None
+from failover.switching import confirm_failover
 
 
 @require_GET
@@ -49,9 +43,6 @@ def prompt_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     prompt = get_object_or_404(FaultPrompt, pk=pk)
     typed_name, reason = request.POST.get("typed_name", ""), request.POST.get("reason", "")
     try:
-        if confirm_failover is None:
-            raise Refused("Confirmed failover is not part of this console yet: nothing was "
-                          "switched.")
         switchover = confirm_failover(prompt, by=request.user.get_username(),
                                       typed_name=typed_name, reason=reason)
     except Refused as refusal:

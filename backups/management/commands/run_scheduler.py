@@ -5,7 +5,8 @@ rounds whose moment falls within the lead time and enqueues their snapshot jobs,
 records as missed the moments that passed while nothing was running. A pass that fails
 (the database locked past its timeout, Redis away) is logged and the next pass tries
 again; each pass that completes writes the scheduler's heartbeat. Every 15 s the
-reaper (backups/reaping.py) resumes or fails rounds whose jobs are gone. SIGTERM ends the loop
+reaper (backups/reaping.py) resumes or fails rounds whose jobs are gone, and hands on any
+switchover whose process died half-way (failover/running.py). SIGTERM ends the loop
 between passes.
 """
 
@@ -19,6 +20,7 @@ from django.db import close_old_connections
 from backups.preparing import schedule_due_rounds
 from backups.reaping import reap
 from console.heartbeats import SCHEDULER, beat
+from failover.running import resume_switchovers
 
 log = logging.getLogger(__name__)
 # How often the reaper looks for rounds whose jobs are gone.
@@ -44,6 +46,8 @@ class Command(BaseCommand):
                 if time.monotonic() - reaped_at >= REAP_INTERVAL:
                     for done in reap():
                         self.stdout.write(f"reaper: {done}")
+                    for switchover in resume_switchovers():
+                        self.stdout.write(f"resumed: {switchover}")
                     reaped_at = time.monotonic()
                 beat(SCHEDULER)
             except Exception:
