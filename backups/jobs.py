@@ -1,11 +1,19 @@
 """RQ entry points: thin shells over the round's modules, named by the patent's steps."""
 
-from backups import copying, restore_points, snapshotting
+from datetime import datetime
+
+from backups import copying, dispatching, restore_points, snapshotting
 from backups.models import Round
 from backups.retention import drop_round_snapshot
 
 
+def dispatch_moment(source_id: int, moment: datetime) -> None:
+    dispatching.dispatch_moment(source_id, moment)
+
+
 def snapshot_round(round_id: int) -> None:
+    """One round's snapshot as a job of its own, as before moments were dispatched (the
+    baseline of benchmarks/shared_moment.py); its claim keeps it from a dispatch's way."""
     snapshotting.snapshot_round(round_id)
 
 

@@ -121,6 +121,8 @@ class BackupPolicy(models.Model):
 
 class RoundState(models.TextChoices):
     SCHEDULED = "scheduled", "scheduled"
+    # Claimed by one snapshot thread, which checks the round and sleeps until T.
+    WAITING = "waiting", "waiting for T"
     SNAPSHOTTING = "snapshotting", "snapshotting"
     REPLICATING = "replicating", "replicating"
     FINALIZING = "finalizing", "applying metadata"

@@ -5,19 +5,20 @@ the round's frozen roles: its snapshot on its source's queue, its copies on its
 target's (pull) or source's (push), its finish on `control`. Nothing assumes which
 cluster is primary: after a failover the same code sends the snapshot to the other site.
 
-Each job's id is derived from its round or task, so that the reaper (backups/reaping.py)
-finds it again without bookkeeping; a job enqueued again under the same id replaces the
-lost one.
+Each job's id is derived from its round or task (the snapshot's from the round's source
+and moment: one dispatch serves every round of that moment), so that the reaper
+(backups/reaping.py) finds it again without bookkeeping; a job enqueued again under the
+same id replaces the lost one.
 """
 
 import contextlib
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_rq
 from django.conf import settings
 from redis import Redis
 from rq import Queue, Retry, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Dependency, Job, JobStatus
 
 from backups.models import DataSetTask, Direction, Round, TaskState
@@ -26,6 +27,7 @@ from console.errors import Refused
 from console.models import Cluster
 
 CONTROL_QUEUE = settings.CONTROL_QUEUE
+PENDING_OR_RUNNING = {JobStatus.QUEUED, JobStatus.STARTED}
 
 
 class NoWorkerQueue(Refused):
@@ -57,7 +59,9 @@ def copy_queue_name(round_: Round) -> str:
 
 
 def snapshot_job_id(round_: Round) -> str:
-    return f"lockstep-snapshot-{round_.pk}"
+    """The job that snapshots the round: the dispatch of its source and moment, shared
+    by every round of that source at that moment (backups/dispatching.py)."""
+    return f"lockstep-moment-{round_.source_id}-{round_.moment.astimezone(UTC):%Y%m%dT%H%M%S%f}"
 
 
 def finish_job_id(round_: Round) -> str:
@@ -102,9 +106,30 @@ def _discard(job_id: str) -> None:
         Job.fetch(job_id, connection=connection()).delete()
 
 
+def _status(job_id: str) -> JobStatus | None:
+    try:
+        return Job.fetch(job_id, connection=connection()).get_status()
+    except NoSuchJobError:
+        return None
+
+
 def enqueue_snapshot(round_: Round) -> None:
-    queue(site_queue_name(round_.source)).enqueue("backups.jobs.snapshot_round", round_.pk,
-                                  job_id=snapshot_job_id(round_), job_timeout=3600)
+    """Enqueue the dispatch of the round's moment, unless one that will take the round
+    already waits or runs: before T, a dispatch keeps looking for its moment's rounds."""
+    job_id = snapshot_job_id(round_)
+    sites = queue(site_queue_name(round_.source))
+    arguments = ("backups.jobs.dispatch_moment", round_.source_id, round_.moment)
+    try:
+        # Atomic: of the rounds of one moment prepared at once, one enqueues the dispatch.
+        sites.enqueue(*arguments, job_id=job_id, job_timeout=3600, unique=True)
+        return
+    except DuplicateJobError:
+        if clock.now() < round_.moment and _status(job_id) in PENDING_OR_RUNNING:
+            return
+    # The moment's dispatch has ended (this round came after its last look, at T) or
+    # failed: a new one takes the round. Should two run at once, one claims each round.
+    _discard(job_id)
+    sites.enqueue(*arguments, job_id=job_id, job_timeout=3600)
 
 
 def enqueue_replication(round_: Round, tasks: list[DataSetTask]) -> None:

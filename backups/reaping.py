@@ -48,7 +48,7 @@ def _reap_round(round_: Round, now: datetime) -> list[str]:
     if now > deadline:
         return _fail(round_, f"no end by its deadline ({deadline:%Y-%m-%d %H:%M:%S %Z}): "
                              "raise LOCKSTEP_ROUND_DEADLINE if rounds of this size need longer")
-    if round_.state in (RoundState.SCHEDULED, RoundState.SNAPSHOTTING):
+    if round_.state in (RoundState.SCHEDULED, RoundState.WAITING, RoundState.SNAPSHOTTING):
         if _alive(queueing.snapshot_job_id(round_)):
             return []
         return _fail(round_, "its snapshot job was lost (its worker died or Redis lost its "

@@ -1,14 +1,17 @@
 """The snapshot at T (the patent's third and fifth instructions), on the source's queue.
 
-The job checks clocks and storage areas, captures table metadata, waits for T on the
-monotonic clock, snapshots the group (one snapshot of the shared root in atomic mode,
-one per root in parallel in synchronized mode, verified by a second snapshot and a
-diff), then hands every data set to replication.
+A round's snapshot runs on its own thread of its moment's dispatch (backups/dispatching.py),
+once it is claimed: it checks clocks and storage areas, captures table metadata, waits
+for T on the monotonic clock, snapshots the group (one snapshot of the shared root in
+atomic mode, one per root in parallel in synchronized mode, verified by a second
+snapshot and a diff), then hands every data set to replication.
 """
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from adapters.webhdfs import WebHdfs
 from backups import fencing, queueing
@@ -24,12 +27,25 @@ from console.paths import is_within
 
 
 def snapshot_round(round_id: int) -> None:
-    """Wait for T, snapshot the group, then start replication; a round that moved on
-    (cancelled while it waited, or this job re-run) is left alone."""
-    round_ = Round.objects.select_related("service__tenant", "source", "target").get(
-        pk=round_id)
-    if round_.state != RoundState.SCHEDULED:
-        return
+    """One round's own snapshot job: claim the round, then snapshot it at T. A round that
+    another job claimed or that moved on (cancelled, this job re-run) is left alone."""
+    for round_ in claim(Round.objects.filter(pk=round_id)):
+        snapshot_claimed(round_)
+
+
+def claim(rounds: QuerySet[Round]) -> Iterator[Round]:
+    """Each of `rounds` still scheduled that the caller now holds (moved to waiting for
+    T), as soon as it holds it: a conditional update, so of two jobs that would snapshot
+    a round, one does."""
+    for round_ in rounds.filter(state=RoundState.SCHEDULED).select_related(
+            "service__tenant", "source", "target"):
+        if move_round(round_, RoundState.WAITING):
+            yield round_
+
+
+def snapshot_claimed(round_: Round) -> None:
+    """Wait for T, snapshot the group of `round_` (claimed by the caller), then start
+    replication; a round that moved on meanwhile (cancelled, fenced) is left alone."""
     client = webhdfs_of(round_.source)
     roots: dict[str, list[str]] = {}
     names = {round_.snapshot_name, check_name(round_.snapshot_name)}

@@ -19,7 +19,10 @@ R, T = RoundState, TaskState
 # superseded (a newer round started): see backups/fencing.py.
 STOPS = {R.FENCED, R.SUPERSEDED}
 ROUND_MOVES: dict[str, set[str]] = {
-    R.SCHEDULED: {R.SNAPSHOTTING, R.FAILED, R.CANCELLED, *STOPS},
+    # Waiting for T is the claim on a round's snapshot: of two jobs that would take it
+    # (a moment's dispatch run twice, a per-round job), exactly one moves it there.
+    R.SCHEDULED: {R.WAITING, R.FAILED, R.CANCELLED, *STOPS},
+    R.WAITING: {R.SNAPSHOTTING, R.FAILED, R.CANCELLED, *STOPS},
     R.SNAPSHOTTING: {R.REPLICATING, R.FAILED, R.CANCELLED, *STOPS},
     R.REPLICATING: {R.FINALIZING, R.FAILED, R.CANCELLED, *STOPS},
     # Not cancellable: the restore point is being taken, and stopping half-way would

@@ -12,12 +12,17 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 QUEUES = ("site-a", "site-b", "control")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -143,7 +148,9 @@ class Bench:
                 nodes=3, cores=48, memory_gib=384, storage_tib="120.00")
         return pair(clusters["site-a"], clusters["site-b"], by="benchmark")
 
-    def service(self, pairing, paths: list[str], name: str, retention: int = 3):
+    def service(self, pairing, paths: list[str], name: str, retention: int = 3,
+                tables: tuple[str, ...] = ()):
+        """Tenant acme's service of HDFS directories `paths` and SparkSQL `tables`."""
         from django.utils import timezone
 
         from backups.protection import ServiceRequest, save_service
@@ -153,11 +160,45 @@ class Bench:
             name="acme", defaults={"hdfs_roots": "/data/acme\n/archive/acme"})
         return save_service(ServiceRequest(
             tenant=tenant, name=name, pairing=pairing,
-            data_sets=[("hdfs", path) for path in paths],
+            data_sets=[("hdfs", path) for path in paths] + [("sparksql", t) for t in tables],
             first_moment=timezone.now() + timedelta(hours=1), period=timedelta(minutes=5),
             retention=retention, enabled=False), by="benchmark")
 
+    def hive(self, site: str, user: str = "alice"):
+        """A HiveServer2 client of the site, signed in as `user` (alice owns acme's tables)."""
+        from minicluster.services import hiveserver2_client
+
+        return hiveserver2_client(self.layout, site, user)
+
     # rounds
+
+    @contextmanager
+    def workers(self, *queue_lists: tuple[str, ...]) -> Iterator[None]:
+        """One `manage.py rqworker ... --with-scheduler` process per list of queues, as
+        deploy/supervisord.conf runs them, each logging to the var directory; stopped
+        (warm: the job at hand ends first) on exit."""
+        import django_rq
+        from rq import Worker
+
+        processes = []
+        try:
+            for number, queues in enumerate(queue_lists):
+                with open(self.var / f"worker-{number}.log", "ab") as log:
+                    processes.append(subprocess.Popen(
+                        [sys.executable, "manage.py", "rqworker", *queues, "--with-scheduler"],
+                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+            connection = django_rq.get_connection("control")
+            deadline = time.monotonic() + 60
+            while len(Worker.all(connection=connection)) < len(processes):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"workers did not start: see {self.var}/worker-*.log")
+                time.sleep(0.2)
+            yield
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=120)
 
     def empty_queues(self) -> None:
         import django_rq

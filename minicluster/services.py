@@ -203,7 +203,10 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
             "--conf", f"spark.driver.extraJavaOptions={java_options}",
             "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
             "--hiveconf", f"hive.exec.local.scratchdir={scratch / 'hive-local'}",
-            "--hiveconf", f"hive.downloaded.resources.dir={scratch / 'resources'}",
+            # One directory per session, as Hive's default: a session deletes its own when
+            # it closes, so a shared one vanished under sessions opened at the same time.
+            "--hiveconf",
+            f"hive.downloaded.resources.dir={scratch}/${{hive.session.id}}_resources",
             "--hiveconf", f"hive.server2.thrift.port={port}",
             "--hiveconf", f"hive.server2.thrift.bind.host={HOST}",
             "--hiveconf", "hive.server2.authentication=LDAP",

@@ -9,6 +9,7 @@ memory.
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -334,8 +335,11 @@ async def disallow_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web
 
 
 async def create_snapshot(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    # When it was asked for, not when the namesystem thread gets to it: a snapshot of
+    # the same directory under way by then serves it (snapshots.py).
+    requested = time.time_ns() // 1_000_000
     path = await cluster.run(cluster.snapshots.create, call.caller, call.path,
-                             call.params.text("snapshotname"))
+                             call.params.text("snapshotname"), requested)
     return web.json_response({"Path": path})
 
 

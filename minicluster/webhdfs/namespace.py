@@ -185,7 +185,7 @@ class Namespace:
         self.store.drop_inodes(stale)
         for leftover in self.tmp.names():
             self.tmp.unlink(leftover)
-        known = {str(snap_id) for snap_id in self.store.snapshot_ids()}
+        known = {str(tree) for tree in self.store.tree_ids()}
         for tree in self.snapshot_trees.names():
             if tree not in known:
                 self.snapshot_trees.rmtree(tree)
@@ -328,7 +328,7 @@ class Namespace:
             if found is None:
                 return Target(path, None, chain, snapshot=snapshot, rel=rel)
             node = found
-        disk = subpath(str(snap_id), rel) if rel else None
+        disk = subpath(str(self.store.tree_of(snap_id)), rel) if rel else None
         return Target(path, node, chain, disk, snapshot=snapshot, rel=rel)
 
     def _check_subtree(self, caller: Caller, target: Target, action: int) -> None:

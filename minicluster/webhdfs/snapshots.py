@@ -3,6 +3,13 @@
 A snapshot is a catalog of every entry's attributes plus a tree of hard links in the
 state directory: no file content is copied, and since every write path replaces
 or copies a shared inode instead of changing it, the links keep the old bytes.
+
+Taking that tree walks the whole directory, where HDFS only records the snapshot; so
+that many snapshots of one directory requested at one moment are not taken one after
+another (each later by a walk), a snapshot requested while another of the same
+directory was being taken is that one under its own name: the namesystem did nothing
+else meanwhile, so nothing could have changed. It shares the tree and is dated when it
+was requested (or when the walk began, if it was requested earlier).
 """
 
 import time
@@ -24,6 +31,15 @@ class SnapshottableDir:
     path: str
     node: Node
     snapshot_count: int
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A directory's newest snapshot that walked and linked its own tree, and when that
+    began and ended (ms since the epoch)."""
+    snap_id: int
+    began: int
+    ended: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class Snapshots:
     def __init__(self, namespace: Namespace) -> None:
         self.ns = namespace
         self.store = namespace.store
+        self._captures: dict[int, Capture] = {}  # by snapshottable directory's file id
 
     def _require_superuser(self, caller: Caller) -> None:
         if not caller.superuser:
@@ -113,7 +130,8 @@ class Snapshots:
             )
         self.ns.save(target.path, node.with_changes(snapshottable=False))
 
-    def create(self, caller: Caller, path: str, name: str | None) -> str:
+    def create(self, caller: Caller, path: str, name: str | None, requested: int) -> str:
+        """Snapshot `path`, requested at `requested` (ms since the epoch)."""
         target, node = self._snapshottable(caller, path, write=True)
         check_owner(caller, node, target.path)
         now = self.ns.clock.now()
@@ -126,6 +144,19 @@ class Snapshots:
         if len(existing) >= SNAPSHOT_QUOTA:
             raise SnapshotFailure(f"Failed to add snapshot: there are already {len(existing)} "
                                   f"snapshot(s) and the snapshot quota is {SNAPSHOT_QUOTA}")
+        capture = self._captures.get(node.file_id)
+        if capture is not None and requested <= capture.ended:
+            with self.store.transaction():
+                snap_id = self.store.add_snapshot(node.file_id, name,
+                                                  max(requested, capture.began),
+                                                  tree=capture.snap_id)
+                self.store.copy_entries(capture.snap_id, snap_id)
+        else:
+            self._capture(target, node, name, now)
+        return join(target.path, f"{DOT_SNAPSHOT}/{name}")
+
+    def _capture(self, target: Target, node: Node, name: str, now: int) -> None:
+        """Walk the directory and link its tree as snapshot `name`, dated `now`."""
         entries = self.ns.walk(target)
         with self.store.transaction():
             snap_id = self.store.add_snapshot(node.file_id, name, now)
@@ -134,7 +165,7 @@ class Snapshots:
                                             for rel, parent, entry in entries])
             self.store.add_entries(snap_id, [entry for entry in entries
                                              if entry[0] not in gone])
-        return join(target.path, f"{DOT_SNAPSHOT}/{name}")
+        self._captures[node.file_id] = Capture(snap_id, now, self.ns.clock.now())
 
     def delete(self, caller: Caller, path: str, name: str | None) -> None:
         target, node = self._snapshottable(caller, path, write=True)
@@ -143,9 +174,14 @@ class Snapshots:
         if found is None:
             raise SnapshotFailure(f"Cannot delete snapshot {name} from path {target.path}: "
                                   "the snapshot does not exist.")
-        self.store.remove_snapshot(found[0])
-        with suppress(FileNotFoundError):
-            self.ns.snapshot_trees.rmtree(str(found[0]))
+        capture = self._captures.get(node.file_id)
+        if capture is not None and capture.snap_id == found[0]:
+            # Its entries go with it: a later request cannot share it.
+            del self._captures[node.file_id]
+        unused = self.store.remove_snapshot(found[0])
+        if unused is not None:
+            with suppress(FileNotFoundError):
+                self.ns.snapshot_trees.rmtree(str(unused))
 
     def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
         new = new or ""

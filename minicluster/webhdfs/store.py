@@ -4,7 +4,9 @@ Live inodes are keyed by HDFS path and carry owner, group, permission, ACL,
 replication, block size, access time, file id and the snapshottable flag, plus the
 disk inode number they describe (a file replaced behind the server's back is a new
 file); type, length and modification time always come from the disk. Snapshots keep a full copy
-of every entry's attributes (`snap_entry`), so later changes never reach them.
+of every entry's attributes (`snap_entry`), so later changes never reach them. A snapshot's
+hard-link tree is named after its own id, or after the snapshot whose tree it shares
+(`tree`): snapshots taken together see the same files.
 """
 
 import json
@@ -36,6 +38,7 @@ CREATE TABLE IF NOT EXISTS snapshot (
     dir_id INTEGER NOT NULL,
     name TEXT NOT NULL,
     created INTEGER NOT NULL,
+    tree INTEGER,
     UNIQUE (dir_id, name)
 );
 CREATE TABLE IF NOT EXISTS snap_entry (
@@ -77,6 +80,9 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(snapshot)")}
+        if "tree" not in columns:  # a state directory from before trees were shared
+            self.db.execute("ALTER TABLE snapshot ADD COLUMN tree INTEGER")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -182,12 +188,19 @@ class Store:
             "SELECT id, name, created FROM snapshot WHERE dir_id=? AND name=?", (dir_id, name)
         ).fetchone()
 
-    def snapshot_ids(self) -> set[int]:
-        return {row[0] for row in self.db.execute("SELECT id FROM snapshot")}
+    def tree_ids(self) -> set[int]:
+        """The hard-link trees that snapshots use."""
+        return {row[0] for row in self.db.execute("SELECT COALESCE(tree, id) FROM snapshot")}
 
-    def add_snapshot(self, dir_id: int, name: str, created: int) -> int:
+    def tree_of(self, snap_id: int) -> int:
+        return self.db.execute("SELECT COALESCE(tree, id) FROM snapshot WHERE id=?",
+                               (snap_id,)).fetchone()[0]
+
+    def add_snapshot(self, dir_id: int, name: str, created: int, tree: int | None = None) -> int:
+        """A new snapshot, with a tree of its own or sharing snapshot `tree`'s."""
         cursor = self.db.execute(
-            "INSERT INTO snapshot (dir_id, name, created) VALUES (?,?,?)", (dir_id, name, created)
+            "INSERT INTO snapshot (dir_id, name, created, tree) VALUES (?,?,?,?)",
+            (dir_id, name, created, tree),
         )
         return int(cursor.lastrowid or 0)
 
@@ -201,10 +214,24 @@ class Store:
             ),
         )
 
-    def remove_snapshot(self, snap_id: int) -> None:
+    def copy_entries(self, source: int, snap_id: int) -> None:
+        """Give snapshot `snap_id` the entries of snapshot `source`."""
+        self.db.execute(
+            "INSERT INTO snap_entry SELECT ?, path, parent, file_id, is_dir, length, mtime,"
+            " atime, owner, grp, perm, acl, replication, block_size FROM snap_entry"
+            " WHERE snap_id=?",
+            (snap_id, source),
+        )
+
+    def remove_snapshot(self, snap_id: int) -> int | None:
+        """Forget a snapshot; return its tree when no other snapshot shares it."""
         with self.transaction():
+            tree = self.tree_of(snap_id)
             self.db.execute("DELETE FROM snap_entry WHERE snap_id=?", (snap_id,))
             self.db.execute("DELETE FROM snapshot WHERE id=?", (snap_id,))
+            shared = self.db.execute("SELECT 1 FROM snapshot WHERE COALESCE(tree, id)=?",
+                                     (tree,)).fetchone()
+        return None if shared else tree
 
     def rename_snapshot(self, snap_id: int, name: str) -> None:
         with self.transaction():

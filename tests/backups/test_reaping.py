@@ -1,5 +1,6 @@
 """No round stays stuck: the reaper resumes a round whose copy job is gone or whose retry
-no RQ scheduler enqueued, and fails one whose snapshot job died with its worker."""
+no RQ scheduler enqueued, and fails the rounds whose moment's dispatch died with its
+worker."""
 
 import os
 import signal
@@ -14,7 +15,7 @@ from rq.registry import ScheduledJobRegistry
 
 from backups import queueing
 from backups.models import Round, RoundState, TaskState
-from backups.preparing import run_now
+from backups.preparing import prepare_round, run_now
 from backups.reaping import reap
 from tests.backups.conftest import make_service, site, tree, wait_for, work
 from tests.backups.test_failures import ROOT, children
@@ -65,27 +66,32 @@ def test_a_retry_that_no_scheduler_enqueued_is_enqueued_by_the_reaper(service, m
     assert round_.state == RoundState.CONSISTENT, round_.reason
 
 
-def test_a_round_whose_worker_was_killed_while_it_waited_for_t_fails_and_frees_the_service(
-    service
+def test_rounds_whose_dispatch_was_killed_while_they_waited_for_t_fail_and_free_services(
+    service, pairing, minicluster
 ):
-    round_ = run_now(service)
-    Round.objects.filter(pk=round_.pk).update(moment=timezone.now() + timedelta(seconds=20))
+    site(minicluster, "site-a").write("/data/acme/reaped/entry.csv", b"1\n", overwrite=True)
+    other = make_service(pairing, [("hdfs", "/data/acme/reaped")], name="reaped")
+    moment = timezone.now() + timedelta(seconds=20)
+    rounds = [prepare_round(s, moment) for s in (service, other)]
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "site-a"],
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
                        "LOCKSTEP_TEST_WORKER": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    horse = wait_for(lambda: children(worker.pid), 60, "the job to start")[0]
-    # The whole worker dies, its work horse with it.
+    wait_for(lambda: {r.state for r in Round.objects.filter(pk__in=[r.pk for r in rounds])}
+             == {RoundState.WAITING}, 60, "the moment's dispatch to claim both rounds")
+    horse = children(worker.pid)[0]
+    # The whole worker dies, its work horse (and the dispatch's threads) with it.
     worker.kill()
     worker.wait(timeout=30)
     os.kill(horse, signal.SIGKILL)
-    round_.refresh_from_db()
     # The dead worker's heartbeat goes stale within LOCKSTEP_HEARTBEAT_STALE (60 s);
     # until then the job looks alive.
-    wait_for(lambda: reap(later(round_)), 180, "the reaper to fail the round")
-    round_.refresh_from_db()
-    assert round_.state == RoundState.FAILED
-    assert round_.reason.startswith("its snapshot job was lost")
-    assert {t.state for t in round_.tasks.all()} == {TaskState.FAILED}
+    wait_for(lambda: reap(later(rounds[0])), 180, "the reaper to fail the rounds")
+    for round_ in rounds:
+        round_.refresh_from_db()
+        assert round_.state == RoundState.FAILED
+        assert round_.reason.startswith("its snapshot job was lost")
+        assert {t.state for t in round_.tasks.all()} == {TaskState.FAILED}
     assert run_now(service).state == RoundState.SCHEDULED
+    assert run_now(other).state == RoundState.SCHEDULED

@@ -2,6 +2,9 @@
 
 import os
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hdfs import HdfsError, InsecureClient
@@ -224,3 +227,52 @@ def test_adapter_surfaces_remote_exceptions(site_a: Site, base: str) -> None:
     with pytest.raises(WebHdfsError) as error:
         WebHdfs("http://127.0.0.1:9", "x").status("/")
     assert error.value.exception == "ConnectionError"
+
+
+def test_snapshots_of_a_directory_requested_together_are_each_dated_when_requested(
+    site_a: Site, base: str
+) -> None:
+    """Twenty requests at once, as twenty services due at one moment send them: they do
+    not wait for one another's walks, and each sees the files of that moment."""
+    path, folder = f"{base}/wide", site_a.root / base.lstrip("/") / "wide"
+    for number in range(100):
+        (folder / f"d{number:03d}").mkdir(parents=True)
+        for file in range(20):
+            (folder / f"d{number:03d}" / f"f{file:02d}").write_bytes(b"%d" % file)
+    admin = site_a.adapter()
+    admin.allow_snapshot(path)
+    admin.create_snapshot(path, "first")  # adopts the files written behind the server's back
+    started = time.perf_counter()
+    admin.create_snapshot(path, "alone")
+    alone_ms = (time.perf_counter() - started) * 1000
+    trees = len(list((site_a.state / "snapshots").iterdir()))
+    clients = [site_a.adapter() for _ in range(20)]
+    for client in clients:
+        client.status(path)  # each with its connection open, as a round's warm-up leaves it
+    together = threading.Barrier(len(clients))
+    sent: dict[str, float] = {}
+
+    def request(number: int) -> None:
+        together.wait()
+        sent[f"s{number}"] = time.time() * 1000
+        clients[number].create_snapshot(path, f"s{number}")
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(request, range(len(clients))))
+    created = {s.name: s.created for s in admin.snapshots(path)}
+    # One after another, twenty would take twenty walks.
+    took = max(created[name] for name in sent) - min(sent.values())
+    assert took < 3 * alone_ms, (took, alone_ms, created)
+    assert len(list((site_a.state / "snapshots").iterdir())) <= trees + 2
+
+    client = site_a.client()
+    client.write(f"{path}/d000/later", data=b"after the moment")
+    admin.create_snapshot(path, "after")
+    assert "later" in client.list(f"{path}/.snapshot/after/d000")
+    for name in sent:
+        assert client.list(f"{path}/.snapshot/{name}/d000") == [f"f{n:02d}" for n in range(20)]
+    for name in sorted(sent)[1:]:
+        admin.delete_snapshot(path, name)
+    assert read(client, f"{path}/.snapshot/s0/d099/f19") == b"19"
+    admin.delete_snapshot(path, "s0")
+    assert len(list((site_a.state / "snapshots").iterdir())) == trees + 1  # "after"
