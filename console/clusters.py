@@ -97,7 +97,7 @@ def _timed(endpoint: str, probe: Callable[[], str]) -> EndpointCheck:
 def _check_webhdfs(cluster: Cluster) -> str:
     status = webhdfs_of(cluster, settings.LOCKSTEP_ENDPOINT_TIMEOUT).status(cluster.snapshot_root)
     if status["type"] != "DIRECTORY":
-        raise WebHdfsError(f"snapshot root {cluster.snapshot_root} is not a directory")
+        raise WebHdfsError(None, f"snapshot root {cluster.snapshot_root} is not a directory")
     return f"snapshot root {cluster.snapshot_root} found"
 
 
