@@ -25,10 +25,11 @@ def record(
 ) -> AuditEntry:
     """Audit one action. The actor is `user`, else the request's user (anonymous allowed)."""
     actor = user if user is not None else getattr(request, "user", None)
-    authenticated = actor is not None and actor.is_authenticated
+    if actor is not None and not actor.is_authenticated:
+        actor = None
     return AuditEntry.objects.create(
-        actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else "anonymous",
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "anonymous",
         action=action,
         object_repr=str(obj)[:300],
         outcome=outcome,

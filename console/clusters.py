@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db.models import ProtectedError
@@ -132,7 +133,7 @@ def check_endpoints(cluster: Cluster, only: Collection[str] | None = None
     probes = {name: probe for name, probe in PROBES.items()
               if (only is None or name in only) and (name != "LDAP" or cluster.ldap_url)}
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-        futures = {name: pool.submit(_timed, name, lambda p=probe: p(cluster))
+        futures = {name: pool.submit(_timed, name, partial(probe, cluster))
                    for name, probe in probes.items()}
         return [future.result() for future in futures.values()]
 
