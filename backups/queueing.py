@@ -50,8 +50,9 @@ def site_queue_name(cluster: Cluster) -> str:
 
 def copy_queue_name(round_: Round) -> str:
     """Pull: the target's workers copy; push: the source's."""
-    return site_queue_name(round_.target if round_.direction == Direction.PULL
-                           else round_.source)
+    cluster = round_.target if round_.direction == Direction.PULL else round_.source
+    assert cluster is not None  # frozen when it was prepared
+    return site_queue_name(cluster)
 
 
 def snapshot_job_id(round_: Round) -> str:
@@ -72,6 +73,7 @@ def _discard(job_id: str) -> None:
 
 
 def enqueue_snapshot(round_: Round) -> None:
+    assert round_.source is not None  # frozen when it was prepared
     queue(site_queue_name(round_.source)).enqueue("backups.jobs.snapshot_round", round_.pk,
                                   job_id=snapshot_job_id(round_), job_timeout=3600)
 
