@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import requests
 from hdfs import HdfsError, InsecureClient
@@ -177,7 +177,13 @@ class WebHdfs:
 
     # status and listing
 
+    @overload
+    def status(self, path: str, strict: Literal[True] = True) -> Status: ...
+    @overload
+    def status(self, path: str, strict: bool) -> Status | None: ...
+
     def status(self, path: str, strict: bool = True) -> Status | None:
+        """The path's FileStatus; None for a missing path only when not `strict`."""
         with _translated():
             return self._client.status(path, strict=strict)
 

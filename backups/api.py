@@ -81,15 +81,14 @@ def request_from_json(body: dict, user, current: Service | None) -> ServiceReque
     period = fields.integer("period_seconds", None, minimum=1,
                             maximum=int(HORIZON.total_seconds()), nullable=True)
     skew_ms = fields.integer("skew_limit_ms", 50, minimum=1, maximum=MAX_SKEW_LIMIT_MS)
-    policy = {
-        "name": fields.text("name", ""),
-        "description": fields.text("description", ""),
-        "data_sets": _data_sets(fields),
-        "retention": fields.integer("retention", 24, minimum=1, maximum=MAX_RETENTION),
-        "direction": fields.choice("direction", Direction.values, Direction.PULL),
-        "enabled": fields.boolean("enabled", True),
-    }
+    name, description = fields.text("name", ""), fields.text("description", "")
+    data_sets = _data_sets(fields)
+    retention = fields.integer("retention", 24, minimum=1, maximum=MAX_RETENTION)
+    direction = fields.choice("direction", Direction.values, Direction.PULL)
+    enabled = fields.boolean("enabled", True)
     fields.check()
+    # check() refused what was missing or malformed: these are no stand-ins.
+    assert first_moment is not None and skew_ms is not None and retention is not None
     tenant = tenants_for(user).filter(name=tenant_name).first()
     if tenant is None:
         fields.refuse("tenant", f"names no tenant you may define services for: "
@@ -100,10 +99,13 @@ def request_from_json(body: dict, user, current: Service | None) -> ServiceReque
     if problem := horizon_problem(first_moment, timezone.now()):
         fields.refuse("first_moment", problem)
     fields.check()
+    assert tenant is not None  # refused above
     return ServiceRequest(
-        tenant=tenant, pairing=pairing, first_moment=first_moment,
+        tenant=tenant, name=name, pairing=pairing, data_sets=data_sets,
+        first_moment=first_moment,
         period=timedelta(seconds=period) if period is not None else None,
-        skew_limit=timedelta(milliseconds=skew_ms), **policy)
+        retention=retention, description=description, direction=direction,
+        skew_limit=timedelta(milliseconds=skew_ms), enabled=enabled)
 
 
 def _save(request: HttpRequest, current: Service | None) -> Service:
@@ -149,6 +151,7 @@ def candidates(request: HttpRequest) -> tuple[int, object]:
     tenant_name = query.text("tenant")
     pairing_id = query.identifier("pairing", "pairing")
     query.check()
+    assert pairing_id is not None  # check() refused a missing or malformed one
     tenant = tenants_for(request.user).filter(name=tenant_name).first()
     if tenant is None:
         query.refuse("tenant", f"names no tenant of yours: {tenant_name[:63]!r}")
@@ -156,6 +159,7 @@ def candidates(request: HttpRequest) -> tuple[int, object]:
     if found_pairing is None:
         query.refuse("pairing", f"names no pairing: {pairing_id}")
     query.check()
+    assert tenant is not None and found_pairing is not None  # refused above
     try:
         found = discover(found_pairing.primary, tenant)
     except (WebHdfsError, HiveServer2Error, ValueError) as error:

@@ -36,6 +36,7 @@ def replicate_data_set(task_id: int) -> None:
                      files_total=0, bytes_total=0):
         return
     round_ = task.round
+    assert round_.source is not None and round_.target is not None  # frozen when it was prepared
     source_client, target_client = webhdfs_of(round_.source), webhdfs_of(round_.target)
     root = next(r for r in round_.snapshot_times if is_within(task.storage_path, r))
     relative = relative_to(root, task.storage_path)

@@ -18,7 +18,7 @@ from backups.metadata import (
     split_table_name,
     warehouse_locations,
 )
-from backups.models import Component
+from backups.models import MAX_LOCATOR, MAX_STORAGE_PATH, Component
 from console.clusters import hiveserver2_of, webhdfs_of
 from console.errors import Refused
 from console.models import Cluster, Tenant
@@ -132,10 +132,19 @@ def _size(cluster: Cluster, path: str) -> int | None:
 def resolve(cluster: Cluster, tenant: Tenant, component: str, locator: str) -> Candidate:
     """One typed identifier as a data set of `tenant` on `cluster`, or DataSetRefused."""
     if component == Component.HDFS:
-        return _resolve_directory(cluster, tenant, locator)
-    if component in (Component.HIVE, Component.SPARKSQL):
-        return _resolve_table(cluster, tenant, component, locator)
-    raise DataSetRefused(f"Unknown component {component!r}: choose hdfs, hive or sparksql.")
+        candidate = _resolve_directory(cluster, tenant, locator)
+    elif component in (Component.HIVE, Component.SPARKSQL):
+        candidate = _resolve_table(cluster, tenant, component, locator)
+    else:
+        raise DataSetRefused(f"Unknown component {component!r}: choose hdfs, hive or sparksql.")
+    for what, value, limit in (("path", candidate.locator, MAX_LOCATOR),
+                               ("storage path", candidate.storage_path, MAX_STORAGE_PATH)):
+        if len(value) > limit:
+            shown = candidate.locator if len(candidate.locator) <= 60 else \
+                candidate.locator[:60] + "…"
+            raise DataSetRefused(f"{shown}: its {what} has {len(value)} characters, more "
+                                 f"than the {limit} Lockstep stores.")
+    return candidate
 
 
 def _resolve_directory(cluster: Cluster, tenant: Tenant, locator: str) -> Candidate:

@@ -51,6 +51,7 @@ def epoch_mismatch(round_: Round) -> str:
     """Why the clusters no longer carry the round's roles and epoch; empty when they do."""
     for cluster, role in ((round_.source, ClusterRole.PRIMARY),
                           (round_.target, ClusterRole.SECONDARY)):
+        assert cluster is not None  # frozen when it was prepared
         found = _identity_of(cluster)
         if found != (role, round_.epoch):
             now = f"{found[0]} in epoch {found[1]}" if found else "no identity"

@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -64,8 +65,9 @@ class ServiceForm(forms.Form):
 
     def __init__(self, *args, tenants, candidates=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = tenants
-        self.fields["data_set"].choices = [(c.key, c.locator) for c in candidates]
+        cast(forms.ModelChoiceField, self.fields["tenant"]).queryset = tenants
+        cast(forms.ChoiceField, self.fields["data_set"]).choices = [
+            (c.key, c.locator) for c in candidates]
 
     def clean_first_moment(self) -> datetime:
         # The browser sends wall-clock time in the user's zone; make it aware in that zone.
@@ -80,8 +82,9 @@ class ServiceForm(forms.Form):
             raise forms.ValidationError(f"The first backup moment {problem}")
         return moment
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         unit = cleaned.get("period_unit")
         count = cleaned.get("period_count")
         if unit == "once":

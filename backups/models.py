@@ -42,6 +42,12 @@ class Service(models.Model):
         return f"{self.tenant.name}/{self.name}"
 
 
+# A data set's identifier and the HDFS path of its data, as stored (discovery refuses
+# longer ones: SQLite would keep them, PostgreSQL refuse them inside the save).
+MAX_LOCATOR = 500
+MAX_STORAGE_PATH = 1000
+
+
 class Component(models.TextChoices):
     HDFS = "hdfs", "HDFS directory"
     HIVE = "hive", "Hive table"
@@ -55,9 +61,9 @@ class DataSet(models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="+")
     component = models.CharField(max_length=10, choices=Component.choices)
     # An HDFS path, or `database.table` for Hive and SparkSQL.
-    locator = models.CharField(max_length=500)
+    locator = models.CharField(max_length=MAX_LOCATOR)
     # Where the data lives in HDFS: the path itself, or the table's location.
-    storage_path = models.CharField(max_length=1000)
+    storage_path = models.CharField(max_length=MAX_STORAGE_PATH)
 
     class Meta:
         ordering = ["component", "locator"]
@@ -234,8 +240,8 @@ class DataSetTask(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="tasks")
     component = models.CharField(max_length=10, choices=Component.choices)
-    locator = models.CharField(max_length=500)
-    storage_path = models.CharField(max_length=1000)
+    locator = models.CharField(max_length=MAX_LOCATOR)
+    storage_path = models.CharField(max_length=MAX_STORAGE_PATH)
     state = models.CharField(max_length=10, choices=TaskState.choices,
                              default=TaskState.PENDING)
     files_total = models.PositiveIntegerField(default=0)

@@ -15,6 +15,7 @@ from adapters.zookeeper import ZooKeeperError
 from backups.models import Consistency, RoundState, Service
 from backups.replication import relative_entries, relative_to
 from console.clusters import measure_skew, webhdfs_of
+from console.models import Pairing
 from console.paths import is_within
 
 
@@ -26,10 +27,10 @@ class Check:
     fix: str = ""
 
 
-def _roots(service: Service, client: WebHdfs) -> list[str]:
+def _roots(service: Service, pairing: Pairing, client: WebHdfs) -> list[str]:
     paths = list(service.data_sets.values_list("storage_path", flat=True))
     if service.policy.consistency == Consistency.ATOMIC:
-        return [service.pairing.primary.snapshot_root]
+        return [pairing.primary.snapshot_root]
     snapshottable = [d.path for d in client.snapshottable_dirs()]
     return sorted({next((r for r in snapshottable if is_within(p, r)), p) for p in paths})
 
@@ -45,10 +46,10 @@ def _snapshottable(client: WebHdfs, cluster: str, roots: list[str]) -> Check:
                  f"{missing[0]}` on {cluster}")
 
 
-def _skew(service: Service) -> list[Check]:
+def _skew(pairing: Pairing) -> list[Check]:
     checks = []
     limit = settings.LOCKSTEP_MAX_CLOCK_SKEW
-    for cluster in (service.pairing.primary, service.pairing.secondary):
+    for cluster in (pairing.primary, pairing.secondary):
         try:
             skew = measure_skew(cluster)
         except ZooKeeperError as error:
@@ -83,7 +84,8 @@ def _secondary_unchanged(service: Service, secondary: WebHdfs) -> Check:
                  "lists them; stop whatever writes to the secondary")
 
 
-def _access(primary: WebHdfs, secondary: WebHdfs, service: Service) -> list[Check]:
+def _access(primary: WebHdfs, secondary: WebHdfs, service: Service, pairing: Pairing
+            ) -> list[Check]:
     checks = []
     unreadable = []
     for path in service.data_sets.values_list("storage_path", flat=True):
@@ -94,7 +96,7 @@ def _access(primary: WebHdfs, secondary: WebHdfs, service: Service) -> list[Chec
     checks.append(Check("console may read the data sets on the primary", not unreadable,
                         ", ".join(unreadable) or "every data set listed",
                         f"grant {primary.user} read access" if unreadable else ""))
-    root = service.pairing.secondary.snapshot_root
+    root = pairing.secondary.snapshot_root
     probe = posixpath.join(root, f".lockstep-preflight-{uuid.uuid4().hex}")
     try:
         secondary.write(probe, b"")
@@ -130,14 +132,15 @@ def estimate(service: Service, primary: WebHdfs) -> tuple[int, int, bool]:
     return files, size, False
 
 
-def preflight(service: Service) -> list[Check]:
-    primary, secondary = webhdfs_of(service.pairing.primary), webhdfs_of(service.pairing.secondary)
+def preflight(service: Service, pairing: Pairing) -> list[Check]:
+    """The checks for the next round of `service` over its pairing, `pairing`."""
+    primary, secondary = webhdfs_of(pairing.primary), webhdfs_of(pairing.secondary)
     try:
-        roots = _roots(service, primary)
-        checks = [_snapshottable(primary, str(service.pairing.primary), roots),
-                  _snapshottable(secondary, str(service.pairing.secondary), roots),
-                  _secondary_unchanged(service, secondary), *_skew(service),
-                  *_access(primary, secondary, service)]
+        roots = _roots(service, pairing, primary)
+        checks = [_snapshottable(primary, str(pairing.primary), roots),
+                  _snapshottable(secondary, str(pairing.secondary), roots),
+                  _secondary_unchanged(service, secondary), *_skew(pairing),
+                  *_access(primary, secondary, service, pairing)]
         files, size, full = estimate(service, primary)
         room = secondary.fs_status()["remaining"]
     except WebHdfsError as error:

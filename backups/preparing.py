@@ -46,6 +46,7 @@ def claim_holder(service: Service) -> Round | None:
 def _record(service: Service, moment: datetime) -> Round:
     """The round with the pairing's roles and epoch of now: the primary is its source."""
     pairing, policy = service.pairing, service.policy
+    assert pairing is not None  # the scheduler and run-now's callers pick paired services
     for cluster in (pairing.primary, pairing.secondary):
         queueing.site_queue_name(cluster)
     round_ = Round.objects.create(

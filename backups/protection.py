@@ -15,7 +15,7 @@ from backups.discovery import Candidate, DataSetRefused, resolve
 from backups.models import BackupPolicy, Consistency, DataSet, Direction, Service
 from backups.scheduling import next_whole_minute
 from console.errors import Refused
-from console.models import Pairing, Tenant
+from console.models import Cluster, Pairing, Tenant
 from console.paths import is_within
 
 MIN_PERIOD = timedelta(minutes=1)
@@ -33,7 +33,7 @@ class ProtectionRefused(Refused):
 class ServiceRequest:
     tenant: Tenant
     name: str
-    pairing: Pairing
+    pairing: Pairing | None  # None is refused, with a message, by save_service
     data_sets: list[tuple[str, str]]  # (component, locator)
     first_moment: datetime
     period: timedelta | None
@@ -82,11 +82,10 @@ def _check_schedule(request: ServiceRequest, policy: BackupPolicy | None, now: d
         request.problems.append("The skew limit must be above zero.")
 
 
-def _resolve_all(request: ServiceRequest) -> list[Candidate]:
+def _resolve_all(request: ServiceRequest, cluster: Cluster) -> list[Candidate]:
     if not request.data_sets:
         request.problems.append("Choose at least one data set for the service's protection group.")
         return []
-    cluster = request.pairing.primary
     found: dict[str, Candidate] = {}
     for component, locator in request.data_sets:
         try:
@@ -98,7 +97,7 @@ def _resolve_all(request: ServiceRequest) -> list[Candidate]:
     return list(found.values())
 
 
-def _check_overlaps(request: ServiceRequest, candidates: list[Candidate],
+def _check_overlaps(request: ServiceRequest, cluster: Cluster, candidates: list[Candidate],
                     service: Service | None) -> None:
     for inner in candidates:
         for outer in candidates:
@@ -106,8 +105,7 @@ def _check_overlaps(request: ServiceRequest, candidates: list[Candidate],
                 request.problems.append(
                     f"{inner.locator} lies inside {outer.locator}: choose one of the two."
                 )
-    others = DataSet.objects.filter(cluster=request.pairing.primary).select_related(
-        "service__tenant")
+    others = DataSet.objects.filter(cluster=cluster).select_related("service__tenant")
     if service is not None:
         others = others.exclude(service=service)
     for candidate in candidates:
@@ -128,7 +126,8 @@ def _overlap_problem(tenant: Tenant, candidate: Candidate, other: DataSet) -> st
             f"of service {other.service.name}: a data set belongs to one group only.")
 
 
-def protected_elsewhere(cluster, tenant: Tenant, service: Service | None) -> dict[str, str]:
+def protected_elsewhere(cluster: Cluster, tenant: Tenant, service: Service | None
+                        ) -> dict[str, str]:
     """Storage paths already in a protection group, and whose (another tenant's stay unnamed)."""
     others = DataSet.objects.filter(cluster=cluster).select_related("service")
     if service is not None:
@@ -146,17 +145,18 @@ def save_service(request: ServiceRequest, by: str, service: Service | None = Non
     now = now or timezone.now()
     request.problems = []
     policy = getattr(service, "policy", None) if service else None
-    if request.pairing is None:
+    pairing = request.pairing
+    if pairing is None:
         request.problems.append("Choose the pairing (primary → secondary) to back up over.")
         raise ProtectionRefused(request.problems)
     _check_name(request, service)
     _check_schedule(request, policy, now)
-    candidates = _resolve_all(request)
-    _check_overlaps(request, candidates, service)
+    candidates = _resolve_all(request, pairing.primary)
+    _check_overlaps(request, pairing.primary, candidates, service)
     if request.problems:
         raise ProtectionRefused(request.problems)
     try:
-        return _write(request, candidates, by, service)
+        return _write(request, pairing, candidates, by, service)
     except IntegrityError as error:
         # Another request took one of these data sets between our check and our write.
         raise ProtectionRefused([f"A data set was just added to another group: {error}"]) \
@@ -164,16 +164,16 @@ def save_service(request: ServiceRequest, by: str, service: Service | None = Non
 
 
 @transaction.atomic
-def _write(request: ServiceRequest, candidates: list[Candidate], by: str,
+def _write(request: ServiceRequest, pairing: Pairing, candidates: list[Candidate], by: str,
            service: Service | None) -> Service:
     if service is None:
         service = Service(tenant=request.tenant, created_by=by)
     service.name = request.name.strip()
     service.description = request.description
-    service.pairing = request.pairing
+    service.pairing = pairing
     service.save()
     service.data_sets.all().delete()
-    cluster = request.pairing.primary
+    cluster = pairing.primary
     DataSet.objects.bulk_create(
         DataSet(service=service, cluster=cluster, component=c.component, locator=c.locator,
                 storage_path=c.storage_path)

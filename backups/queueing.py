@@ -54,8 +54,9 @@ def site_queue_name(cluster: Cluster) -> str:
 
 def copy_queue_name(round_: Round) -> str:
     """Pull: the target's workers copy; push: the source's."""
-    return site_queue_name(round_.target if round_.direction == Direction.PULL
-                           else round_.source)
+    cluster = round_.target if round_.direction == Direction.PULL else round_.source
+    assert cluster is not None  # frozen when it was prepared
+    return site_queue_name(cluster)
 
 
 def snapshot_job_id(round_: Round) -> str:
@@ -116,6 +117,7 @@ def _status(job_id: str) -> JobStatus | None:
 def enqueue_snapshot(round_: Round) -> None:
     """Enqueue the dispatch of the round's moment, unless one that will take the round
     already waits or runs: before T, a dispatch keeps looking for its moment's rounds."""
+    assert round_.source is not None  # frozen when it was prepared
     job_id = snapshot_job_id(round_)
     sites = queue(site_queue_name(round_.source))
     arguments = ("backups.jobs.dispatch_moment", round_.source_id, round_.moment)

@@ -116,7 +116,8 @@ def sync_data_set(source: Tree, target: Tree, entries: list[DiffEntry] | None,
         target.client.delete(target.path, recursive=True)
         _copy_tree(source, target, "", progress)
         return
-    renames = [(e.source, e.target) for e in entries if e.kind == "RENAME"]
+    renames = [(e.source, e.target) for e in entries
+               if e.kind == "RENAME" and e.target is not None]
     _move_aside(target, entries, renames, progress)
     changed: dict[str, bool] = {}  # path -> created; a path listed twice is copied once
     for entry in entries:

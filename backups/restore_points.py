@@ -26,17 +26,16 @@ def finish_round(round_id: int) -> None:
     # diff's base, and stale once this round started, whatever its epoch.
     drop_retry_snapshots(round_)
     tasks = list(round_.tasks.all())
-    totals = {"files": sum(t.files_done for t in tasks),
-              "bytes": sum(t.bytes_done for t in tasks)}
+    files, bytes_ = sum(t.files_done for t in tasks), sum(t.bytes_done for t in tasks)
     failed = [t for t in tasks if t.state != TaskState.VERIFIED]
     if failed:
         reasons = "; ".join(f"{t.locator}: {t.error or 'did not finish'}" for t in failed)
         # Its snapshot stays on the source: the failed copies may be retried from it
         # (backups/retrying.py) until a newer round starts, whose finish drops it.
-        move_round(round_, RoundState.FAILED, reasons, **totals)
+        move_round(round_, RoundState.FAILED, reasons, files=files, bytes=bytes_)
         return
     if not fencing.may_write(round_) or not move_round(round_, RoundState.FINALIZING,
-                                                        **totals):
+                                                        files=files, bytes=bytes_):
         return
     try:
         verify_round(round_)
@@ -82,6 +81,7 @@ def _note_retention_error(round_: Round, error: str) -> None:
 def apply_metadata(round_: Round) -> None:
     """Create the round's tables on its target over the data copied there, as captured at
     its moment (also what a failover applies again after reverting to the round's point)."""
+    assert round_.target is not None  # frozen when it was prepared
     hive = hiveserver2_of(round_.target)
     prefix = round_.target.table_location_prefix
     for task in round_.tasks.exclude(component=Component.HDFS):
@@ -89,6 +89,7 @@ def apply_metadata(round_: Round) -> None:
 
 
 def _take_restore_point(round_: Round) -> None:
+    assert round_.target is not None  # frozen when it was prepared
     client = webhdfs_of(round_.target)
     snapshottable = {d.path for d in client.snapshottable_dirs()}
     for root in round_.snapshot_times:

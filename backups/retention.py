@@ -36,6 +36,7 @@ def drop_round_snapshot(round_: Round) -> None:
 def drop_retry_snapshots(round_: Round) -> None:
     """The source's snapshots that failed rounds before `round_` kept for a retry: once
     `round_` has started, none of them can be retried. Each root is listed once."""
+    assert round_.source is not None  # frozen when it was prepared
     failed = round_.service.rounds.filter(state=RoundState.FAILED, moment__lt=round_.moment,
                                           source=round_.source).exclude(snapshot_times={})
     names = {old.snapshot_name for old in failed}
@@ -53,6 +54,7 @@ def apply_retention(round_: Round) -> list[str]:
     if held:
         raise RetentionHeld(held)
     removed = []
+    assert round_.source is not None and round_.target is not None  # frozen when it was prepared
     target = webhdfs_of(round_.target)
     for point in service.restore_points.filter(cluster=round_.target)[round_.retention:]:
         for root in point.snapshot_roots:

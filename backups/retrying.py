@@ -103,6 +103,7 @@ def _claim_refusal(round_: Round) -> str | None:
 
 def _snapshot_refusal(round_: Round) -> str | None:
     """The copies read the round's snapshot on the source: it must still be there."""
+    assert round_.source is not None  # frozen when it was prepared
     client = webhdfs_of(round_.source, settings.LOCKSTEP_ENDPOINT_TIMEOUT)
     try:
         missing = [root for root in round_.snapshot_times if round_.snapshot_name not in {

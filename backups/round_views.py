@@ -124,5 +124,5 @@ def service_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
     if service.pairing is None:
         messages.error(request, "The service has no pairing: edit it to choose one.")
         return redirect("service-detail", pk=pk)
-    checks = preflight(service)
+    checks = preflight(service, service.pairing)
     return render(request, "backups/preflight.html", {"service": service, "checks": checks})

@@ -33,4 +33,5 @@ def expected_finish(service: Service, started_at: datetime | None) -> datetime |
                                  finished_at__isnull=False).first()
     if started_at is None or last is None:
         return None
+    assert last.finished_at is not None and last.started_at is not None  # filtered on
     return started_at + (last.finished_at - last.started_at)

@@ -46,6 +46,7 @@ def claim(rounds: QuerySet[Round]) -> Iterator[Round]:
 def snapshot_claimed(round_: Round) -> None:
     """Wait for T, snapshot the group of `round_` (claimed by the caller), then start
     replication; a round that moved on meanwhile (cancelled, fenced) is left alone."""
+    assert round_.source is not None  # frozen when it was prepared
     client = webhdfs_of(round_.source)
     roots: dict[str, list[str]] = {}
     names = {round_.snapshot_name, check_name(round_.snapshot_name)}
@@ -100,6 +101,7 @@ def _check_clocks(round_: Round) -> None:
     """T means one instant on both sides only while their clocks agree with ours."""
     limit = settings.LOCKSTEP_MAX_CLOCK_SKEW
     for cluster in (round_.source, round_.target):
+        assert cluster is not None  # frozen when it was prepared
         skew = measure_skew(cluster)
         if skew.magnitude > limit:
             raise RuntimeError(f"{cluster}'s clock is {skew.offset:+.3f} s from the console's, "
@@ -110,6 +112,7 @@ def _check_storage(round_: Round) -> None:
     """Every data set still lies in its tenant's storage areas: roots and table
     warehouses change, and a group saved before a check existed is checked here too."""
     tenant = round_.service.tenant
+    assert round_.source is not None  # frozen when it was prepared
     areas = storage_areas(round_.source, tenant)
     for task in round_.tasks.all():
         check_storage(round_.source, tenant, task.locator, task.storage_path, areas)
@@ -118,6 +121,7 @@ def _check_storage(round_: Round) -> None:
 def _snapshot_roots(round_: Round, client: WebHdfs) -> dict[str, list[str]]:
     """Snapshottable root → storage paths under it: one root in atomic mode."""
     paths = list(round_.tasks.values_list("storage_path", flat=True))
+    assert round_.source is not None  # frozen when it was prepared
     if round_.consistency == Consistency.ATOMIC:
         return {round_.source.snapshot_root: paths}
     snapshottable = [d.path for d in client.snapshottable_dirs()]
@@ -134,6 +138,7 @@ def _snapshot_roots(round_: Round, client: WebHdfs) -> dict[str, list[str]]:
 
 def _capture_metadata(round_: Round) -> dict:
     cluster = round_.source
+    assert cluster is not None  # frozen when it was prepared
     hive = hiveserver2_of(cluster)
     captured = {}
     for task in round_.tasks.exclude(component=Component.HDFS):

@@ -23,6 +23,7 @@ class TreeMismatch(Exception):
 
 
 def verify_round(round_: Round) -> None:
+    assert round_.source is not None and round_.target is not None  # frozen when it was prepared
     source, target = webhdfs_of(round_.source), webhdfs_of(round_.target)
     problems = []
     for task in round_.tasks.all():

@@ -1,5 +1,7 @@
 """Services and their backup policies: tenants change their own, operators read."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -83,9 +85,10 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     # Read ahead of the form, for discovery: a malformed id falls back to the default
     # here, and the form then names the field.
-    tenant = tenants.filter(pk=parse_id(source.get("tenant"))).first() or (
+    tenant_id, pairing_id = parse_id(source.get("tenant")), parse_id(source.get("pairing"))
+    tenant = (tenants.filter(pk=tenant_id).first() if tenant_id else None) or (
         service.tenant if service else tenants.first())
-    pairing = Pairing.objects.filter(pk=parse_id(source.get("pairing"))).first() or (
+    pairing = (Pairing.objects.filter(pk=pairing_id).first() if pairing_id else None) or (
         service.pairing if service and service.pairing else Pairing.objects.first())
     candidates, discovery_error, protected = [], "", {}
     if tenant and pairing:
@@ -105,7 +108,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             first_moment=data["first_moment"], period=data["period"],
             retention=data["retention"], description=data["description"],
             direction=data["direction"], enabled=data["enabled"],
-            skew_limit=timezone.timedelta(milliseconds=data["skew_limit_ms"]),
+            skew_limit=timedelta(milliseconds=data["skew_limit_ms"]),
         )
         try:
             # Moments in the messages read in the zone the user typed T0 in.

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from minicluster.layout import Layout
+
 QUEUES = ("site-a", "site-b", "control")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,11 +63,12 @@ def report(name: str, figures: dict, baseline: dict, targets: dict, met: bool) -
 
 
 class Bench:
+    layout: Layout  # the settings' mini cluster, known once __enter__ has set Django up
+
     def __init__(self, name: str, offset: int) -> None:
         self.name = name
         self.offset = offset
         self.var = Path(tempfile.mkdtemp(prefix=f"lockstep-{name}-"))
-        self.layout = None
 
     def __enter__(self) -> "Bench":
         os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
@@ -114,8 +117,7 @@ class Bench:
     def __exit__(self, *exc) -> None:
         from minicluster import services
 
-        if self.layout is not None:
-            services.down(self.layout)
+        services.down(self.layout)
         shutil.rmtree(self.var, ignore_errors=True)
 
     # the console's view of the mini cluster
@@ -211,7 +213,8 @@ class Bench:
         import django_rq
         from rq import SimpleWorker
 
-        django_rq.get_worker(*QUEUES, worker_class=SimpleWorker).work(
+        # django-rq annotates worker_class as a Worker; it takes any of rq's BaseWorkers.
+        django_rq.get_worker(*QUEUES, worker_class=SimpleWorker).work(  # type: ignore[arg-type]
             burst=True, logging_level="WARNING")
 
     def run_round(self, service):
@@ -239,7 +242,8 @@ def phases(round_) -> dict[str, float]:
         registry = FinishedJobRegistry(queue=queue)
         for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
             if (job is not None and job.func_name == "backups.jobs.replicate_data_set"
-                    and job.args[0] in task_ids):
+                    and job.args[0] in task_ids
+                    and job.started_at is not None and job.ended_at is not None):
                 starts.append(job.started_at)
                 ends.append(job.ended_at)
     total = (round_.finished_at - round_.started_at).total_seconds()

@@ -18,6 +18,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks.roundkit import Bench, load, report, spread
 
@@ -83,7 +84,7 @@ def main() -> None:
         synced = bench.service(pairing, list(SYNCED), "synced")
         assert atomic.policy.consistency == "atomic", atomic.policy.consistency
         assert synced.policy.consistency == "synchronized", synced.policy.consistency
-        results = {"atomic": [], "synchronized": []}
+        results: dict[str, list] = {"atomic": [], "synchronized": []}
         loads = [load()]
         for index in range(ROUNDS):
             for mode, service, paths in (("atomic", atomic, [ATOMIC]),
@@ -96,7 +97,7 @@ def main() -> None:
                 results[mode].append(round_)
         loads.append(load())
 
-    figures = {}
+    figures: dict[str, Any] = {}
     met = True
     for mode, rounds in results.items():
         errors = [r.moment_error_ms for r in rounds]

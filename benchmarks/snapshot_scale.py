@@ -13,7 +13,9 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from adapters.webhdfs import WebHdfs
 from minicluster.webhdfs import launcher
@@ -22,6 +24,7 @@ FILES = 100_000
 PER_DIR = 1000
 CHANGED = FILES // 100
 SUPERUSER = "lockstep"
+T = TypeVar("T")
 
 
 def build_tree(data: Path) -> list[str]:
@@ -35,7 +38,7 @@ def build_tree(data: Path) -> list[str]:
     return paths
 
 
-def seconds(action) -> tuple[float, object]:
+def seconds(action: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = action()
     return time.perf_counter() - start, result

@@ -44,14 +44,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "user__username"]
     actions = ["revoke_tokens"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None
+                   ) -> tuple[str, ...]:
         if obj is None:
-            return ["user", "name"]
-        return ["user", "name", "created_at", "created_by", "last_used_at", "revoked_at"]
+            return ("user", "name")
+        return ("user", "name", "created_at", "created_by", "last_used_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None
-                            ) -> list[str]:
-        return [] if obj is None else self.get_fields(request, obj)
+                            ) -> tuple[str, ...]:
+        return () if obj is None else self.get_fields(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None
                               ) -> bool:

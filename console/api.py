@@ -14,7 +14,7 @@ from functools import wraps
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
@@ -64,8 +64,13 @@ def _authenticate(request: HttpRequest) -> None:
 
 
 def _csrf_refusal(request: HttpRequest) -> str | None:
-    response = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+    response = CsrfViewMiddleware(_no_view).process_view(request, _no_view, (), {})
     return None if response is None else "CSRF token missing or wrong."
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:
+    """The view and the rest of the chain, to a CSRF check alone: it calls neither."""
+    raise NotImplementedError
 
 
 def json_body(request: HttpRequest) -> dict:
@@ -95,7 +100,9 @@ def audit_refusals(endpoint: Callable[..., JsonResponse]) -> Callable[..., JsonR
         if response.status_code in AUDITED_STATUSES:
             body = json.loads(response.content)
             detail = "; ".join(body.get("problems") or [body.get("error", "")])
-            audit.record(request, f"{request.resolver_match.url_name}.{request.method.lower()}",
+            match, method = request.resolver_match, request.method
+            assert match is not None and method is not None  # a routed request has both
+            audit.record(request, f"{match.url_name}.{method.lower()}",
                          request.get_full_path(), outcome=audit.Outcome.REFUSED,
                          detail=f"{response.status_code}: {detail}")
         return response

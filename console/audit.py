@@ -28,10 +28,11 @@ def record(
     (a process acting on its own or for someone: "lockstep", or the operator whose
     failover a job carries on), else anonymous."""
     actor = user if user is not None else getattr(request, "user", None)
-    authenticated = actor is not None and actor.is_authenticated
+    if actor is not None and not actor.is_authenticated:
+        actor = None
     return AuditEntry.objects.create(
-        actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else actor_name or "anonymous",
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else actor_name or "anonymous",
         action=action,
         object_repr=str(obj)[:300],
         outcome=outcome,

@@ -45,7 +45,7 @@ def registration_from_json(body: dict) -> dict:
     """The registration fields of `body`, each of its JSON type (numbers as numbers);
     also `manage.py clusters add`."""
     fields = Fields(body)
-    data = {}
+    data: dict[str, object] = {}
     for name in ClusterForm.Meta.fields:
         kind = Cluster._meta.get_field(name)
         if isinstance(kind, models.DecimalField):
@@ -116,6 +116,7 @@ def pairings(request: HttpRequest) -> tuple[int, object]:
             fields.refuse(role, f"names no registered cluster: {names[role][:63]!r}")
     fields.check()
     primary, secondary = found["primary"], found["secondary"]
+    assert primary is not None and secondary is not None  # refused above
     created = pair(primary, secondary, by=request.user.get_username())
     audit.record(request, "pairing.create", created)
     return 201, pairing_json(created)

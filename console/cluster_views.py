@@ -47,7 +47,8 @@ def cluster_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
             messages.success(request, f"Cluster {saved} saved: every endpoint answered.")
             return redirect("clusters")
         audit.record(request, "cluster.register", request.POST.get("name", ""),
-                     outcome=audit.Outcome.REFUSED, detail="; ".join(form.non_field_errors()))
+                     outcome=audit.Outcome.REFUSED,
+                     detail="; ".join(map(str, form.non_field_errors())))
     return render(request, "console/cluster_form.html", {"form": form, "cluster": cluster})
 
 

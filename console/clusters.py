@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db.models import ProtectedError
@@ -97,7 +98,7 @@ def _timed(endpoint: str, probe: Callable[[], str]) -> EndpointCheck:
 def _check_webhdfs(cluster: Cluster) -> str:
     status = webhdfs_of(cluster, settings.LOCKSTEP_ENDPOINT_TIMEOUT).status(cluster.snapshot_root)
     if status["type"] != "DIRECTORY":
-        raise WebHdfsError(f"snapshot root {cluster.snapshot_root} is not a directory")
+        raise WebHdfsError(None, f"snapshot root {cluster.snapshot_root} is not a directory")
     return f"snapshot root {cluster.snapshot_root} found"
 
 
@@ -132,7 +133,7 @@ def check_endpoints(cluster: Cluster, only: Collection[str] | None = None
     probes = {name: probe for name, probe in PROBES.items()
               if (only is None or name in only) and (name != "LDAP" or cluster.ldap_url)}
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-        futures = {name: pool.submit(_timed, name, lambda p=probe: p(cluster))
+        futures = {name: pool.submit(_timed, name, partial(probe, cluster))
                    for name, probe in probes.items()}
         return [future.result() for future in futures.values()]
 

@@ -9,12 +9,12 @@ too, and the session is re-read now and then, so an expired one closes its socke
 
 import time
 from importlib import import_module
-from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
+from django.http import HttpRequest
 
 from console import events
 from console.roles import roles_of
@@ -40,8 +40,9 @@ def _audience(user, session_key: str) -> tuple[list[str], list[str]]:
 def _session_user(session_key: str | None):
     """Whom the session belongs to now, read afresh from the session store: anonymous
     after a logout, expiry, password change or deactivation."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return auth.get_user(SimpleNamespace(session=store))
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return auth.get_user(request)
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -54,7 +55,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.user_pk = user.pk
-        self.session_key = self.scope["session"].session_key
+        session_key = self.scope["session"].session_key
+        assert session_key is not None  # the session a signed-in user came from is stored
+        self.session_key = session_key
         self.checked_at = time.monotonic()
         audience, roles = await _audience(user, self.session_key)
         await self._join(audience)

@@ -10,7 +10,8 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 
 from console.roles import Role
 
@@ -38,6 +39,13 @@ def session_group(session_key: str) -> str:
     return "session-" + hashlib.sha256(session_key.encode()).hexdigest()
 
 
+def _layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("settings.CHANNEL_LAYERS names no default layer")
+    return layer
+
+
 def _event(group: str, kind: str, data: dict) -> dict:
     # The group travels with the event: a socket that has left it since drops the event.
     return {"type": EVENT_TYPE, "group": group, "kind": kind, "data": data}
@@ -45,13 +53,13 @@ def _event(group: str, kind: str, data: dict) -> dict:
 
 async def push_async(group: str, kind: str, data: dict) -> None:
     """Send `{"kind": kind, "data": data}` to every page subscribed to `group`."""
-    await get_channel_layer().group_send(group, _event(group, kind, data))
+    await _layer().group_send(group, _event(group, kind, data))
 
 
 def _send(group: str, message: dict) -> None:
     """group_send for synchronous callers, also on a thread that runs an event loop
     (synchronous code inside asynchronous code), where async_to_sync refuses to run."""
-    send = async_to_sync(get_channel_layer().group_send)
+    send = async_to_sync(_layer().group_send)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

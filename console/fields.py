@@ -9,6 +9,8 @@ malformed reaches the database or the domain, where it would answer 500.
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Final, TypeVar
 
 from console.errors import Refused
 
@@ -18,7 +20,15 @@ MAX_ID = 2**63 - 1
 MAX_TEXT = 10_000
 MAX_LIST = 1_000
 
-_REQUIRED = object()
+
+class _Required(Enum):
+    # A one-member enum rather than object(): `default is _REQUIRED` then tells mypy
+    # that any other default is of the field's own type.
+    REQUIRED = "required"
+
+
+_REQUIRED: Final = _Required.REQUIRED
+T = TypeVar("T")
 
 
 class FieldsRefused(Refused):
@@ -90,10 +100,10 @@ class Fields:
         return False
 
     @staticmethod
-    def _absent(default: object, stand_in: object) -> object:
+    def _absent(default: T | _Required, stand_in: T) -> T:
         return stand_in if default is _REQUIRED else default
 
-    def text(self, name: str, default: object = _REQUIRED, *,
+    def text(self, name: str, default: str | _Required = _REQUIRED, *,
              max_length: int = MAX_TEXT) -> str:
         if not self._given(name, default):
             return self._absent(default, "")
@@ -102,17 +112,19 @@ class Fields:
         if problem:
             self.refuse(name, problem)
             return ""
+        assert isinstance(value, str)  # text_problem refuses anything else
         return value
 
-    def choice(self, name: str, choices: Sequence[str], default: object = _REQUIRED) -> str:
+    def choice(self, name: str, choices: Sequence[str], default: str | _Required = _REQUIRED
+               ) -> str:
         failed = len(self.problems)
         value = self.text(name, default)
         if len(self.problems) == failed and value not in choices:
             self.refuse(name, f"is one of {', '.join(choices)}")
         return value
 
-    def integer(self, name: str, default: object = _REQUIRED, *, minimum: int, maximum: int,
-                nullable: bool = False) -> int | None:
+    def integer(self, name: str, default: int | _Required | None = _REQUIRED, *, minimum: int,
+                maximum: int, nullable: bool = False) -> int | None:
         if not self._given(name, default):
             return self._absent(default, None)
         value = self.data[name]
@@ -128,7 +140,7 @@ class Fields:
             return None
         return value
 
-    def identifier(self, name: str, noun: str, default: object = _REQUIRED, *,
+    def identifier(self, name: str, noun: str, default: int | _Required | None = _REQUIRED, *,
                    nullable: bool = False) -> int | None:
         """The id of a `noun` (a pairing, a service): a positive whole number."""
         failed = len(self.problems)
@@ -137,7 +149,7 @@ class Fields:
             self.problems[-1] = f"`{name}` must be the id of a {noun} (a whole number)."
         return value
 
-    def decimal(self, name: str, default: object = _REQUIRED, *,
+    def decimal(self, name: str, default: Decimal | _Required | None = _REQUIRED, *,
                 nullable: bool = False) -> Decimal | None:
         if not self._given(name, default):
             return self._absent(default, None)
@@ -155,7 +167,7 @@ class Fields:
             return None
         return number
 
-    def boolean(self, name: str, default: object = _REQUIRED) -> bool:
+    def boolean(self, name: str, default: bool | _Required = _REQUIRED) -> bool:
         if not self._given(name, default):
             return self._absent(default, False)
         value = self.data[name]
@@ -165,7 +177,8 @@ class Fields:
             return False
         return value
 
-    def moment(self, name: str, default: object = _REQUIRED) -> datetime | None:
+    def moment(self, name: str, default: datetime | _Required | None = _REQUIRED
+               ) -> datetime | None:
         """An ISO 8601 moment with a UTC offset, within the range datetimes can hold."""
         if not self._given(name, default):
             return self._absent(default, None)
@@ -186,7 +199,7 @@ class Fields:
             return None
         return moment
 
-    def items(self, name: str, default: object = _REQUIRED) -> list:
+    def items(self, name: str, default: list | _Required = _REQUIRED) -> list:
         if not self._given(name, default):
             return self._absent(default, [])
         value = self.data[name]

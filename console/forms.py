@@ -1,4 +1,5 @@
 import re
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -64,17 +65,18 @@ class ClusterForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Cluster endpoints are often plain HTTP inside a data centre: never guess https.
-        self.fields["webhdfs_url"].assume_scheme = "http"
+        # (django-stubs 5.2 omits the attribute, which URLField sets from its argument.)
+        self.fields["webhdfs_url"].assume_scheme = "http"  # type: ignore[attr-defined]
         self.fields["hiveserver2_port"].validators += [MinValueValidator(1),
                                                        MaxValueValidator(MAX_PORT)]
-        password = self.fields["hiveserver2_password"]
+        password = cast(forms.CharField, self.fields["hiveserver2_password"])
         password.strip = False
         if self.instance.hiveserver2_password:
             password.help_text = "A password is stored: leave blank to keep it."
         else:
             del self.fields["forget_hiveserver2_password"]
 
-    def _hiveserver2_password(self, cleaned: dict) -> str:
+    def _hiveserver2_password(self, cleaned: dict[str, Any]) -> str:
         """The password typed; else none when told to forget it; else the stored one."""
         if cleaned.get("hiveserver2_password"):
             return cleaned["hiveserver2_password"]
@@ -114,8 +116,9 @@ class ClusterForm(forms.ModelForm):
         url = self.cleaned_data["ldap_url"].strip()
         return _check_url(url, ("ldap", "ldaps")) if url else url
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         cleaned["hiveserver2_password"] = self._hiveserver2_password(cleaned)
         if self.errors:
             return cleaned

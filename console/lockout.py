@@ -78,14 +78,16 @@ def lockout_of(request: HttpRequest, credentials: dict | None = None) -> Lockout
     `credentials` are those of the refused login; django-axes also keeps them on the
     request, which is read when they are missing (its async middleware passes none).
     """
-    username = get_client_username(request, credentials or request.axes_credentials)
+    # Attributes of django-axes' own, which the HttpRequest stubs do not know.
+    stored_credentials = request.axes_credentials  # type: ignore[attr-defined]
+    address = request.axes_ip_address  # type: ignore[attr-defined]
+    username = get_client_username(request, credentials or stored_credentials)
     limit = get_failure_limit(request, credentials)
     return Lockout(
         username=username or None,
-        address=request.axes_ip_address,
+        address=address,
         failures=limit,
-        until=locked_until(username or None, request.axes_ip_address, limit,
-                           get_cool_off(request)),
+        until=locked_until(username or None, address, limit, get_cool_off(request)),
     )
 
 

@@ -13,7 +13,7 @@ API_PREFIX = "/api/"
 
 def _nul_field(request: HttpRequest) -> str | None:
     """The first query, form or cookie field whose name or value holds a NUL character."""
-    sources: Iterable[tuple[str, Iterable[tuple[str, object]]]] = (
+    sources: Iterable[tuple[str, Iterable[tuple[str, Iterable[object]]]]] = (
         ("query parameter", request.GET.lists()),
         ("form field", request.POST.lists()),
         ("cookie", ((name, [value]) for name, value in request.COOKIES.items())),

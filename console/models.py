@@ -238,6 +238,9 @@ class ApiToken(models.Model):
     created_by = models.CharField(max_length=150, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Not a column: the secret of a token just issued in the admin, carried to the one
+    # page that shows it (console/admin.py).
+    issued_secret: str
 
     class Meta:
         ordering = ["user__username", "name"]

@@ -34,11 +34,11 @@ def parse_origin(url: str) -> Origin | None:
 
 def console_origins(host: str, socket_scheme: str) -> set[Origin]:
     """The console's own origin for a socket opened to `host`, and the trusted ones."""
-    found = {parse_origin(origin) for origin in settings.CSRF_TRUSTED_ORIGINS}
+    found = [parse_origin(origin) for origin in settings.CSRF_TRUSTED_ORIGINS]
     domain, _ = split_domain_port(host)
     if domain and validate_host(domain, settings.ALLOWED_HOSTS):
-        found.add(parse_origin(f"{PAGE_SCHEMES.get(socket_scheme, 'http')}://{host}"))
-    return found - {None}
+        found.append(parse_origin(f"{PAGE_SCHEMES.get(socket_scheme, 'http')}://{host}"))
+    return {origin for origin in found if origin is not None}
 
 
 def _header(scope: dict, name: bytes) -> str:

@@ -74,6 +74,7 @@ def user_for(request: HttpRequest, secret: str) -> User | None:
         audit.record(request, "token.use", token or "unknown API token",
                      outcome=audit.Outcome.REFUSED, detail=refusal)
         return None
+    assert token is not None  # _refusal refuses a missing token
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -83,8 +84,11 @@ def user_for(request: HttpRequest, secret: str) -> User | None:
 class TokenBackend(BaseBackend):
     """`authenticate(request, api_token=SECRET)`: the API's way in for scripts."""
 
-    def authenticate(self, request: HttpRequest | None, api_token: str | None = None
-                     ) -> User | None:
+    # Narrower than BaseBackend's `**kwargs` on purpose: Django passes the credentials
+    # only to backends whose signature takes them, so a password login skips this one.
+    def authenticate(  # type: ignore[override]
+        self, request: HttpRequest | None, api_token: str | None = None
+    ) -> User | None:
         if request is None or api_token is None:
             return None
         return user_for(request, api_token)

@@ -13,6 +13,7 @@ AUDIT_PAGE_SIZE = 50
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    assert request.user.is_authenticated  # LoginRequiredMiddleware let no one else in
     return render(request, "console/home.html", {"tenants": request.user.tenants.all()})
 
 

@@ -74,7 +74,7 @@ class FaultTimer:
     def due_at(self) -> float | None:
         """The monotonic time from which the fault calls for a prompt; None while there is
         no fault or the cluster answers."""
-        return self.began.monotonic + self.grace if self.unhealthy else None
+        return self.began.monotonic + self.grace if self.began and self.unhealthy else None
 
     def due(self, now: float) -> bool:
         due_at = self.due_at()

@@ -116,6 +116,7 @@ class Monitor:
             timer = self._timers.get(primary_id)
             if timer is None or not timer.due(now):
                 continue
+            assert timer.began is not None  # a fault that fell due began
             fault = (primary_id, timer.began.wall)
             if fault not in self._prompted and self._still_failing(pairing.primary, timer):
                 self._open(pairing, timer.began.wall)
@@ -144,6 +145,7 @@ class Monitor:
                                timer.began.wall if timer.began else None, at)
         publish_status(status)
         if change == Change.ENDED:
+            assert timer.recovered_from is not None  # set when a fault ends
             since = timer.recovered_from.wall
             close_recovered(cluster, f"{cluster} answered every probe from "
                                      f"{since:%Y-%m-%d %H:%M:%S %Z} on, for "
@@ -201,8 +203,9 @@ class Monitor:
         found = []
         for primary_id in self._primaries:
             timer = self._timers.get(primary_id)
-            due_at = timer.due_at() if timer else None
-            if due_at is not None and (primary_id, timer.began.wall) not in self._prompted:
+            if timer is None or timer.began is None or (due_at := timer.due_at()) is None:
+                continue
+            if (primary_id, timer.began.wall) not in self._prompted:
                 found.append(due_at)
         return found
 

@@ -7,7 +7,7 @@ fault), and the database keeps one open prompt per cluster at most.
 
 from datetime import datetime
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -79,7 +79,7 @@ def close_recovered(cluster: Cluster, note: str) -> list[FaultPrompt]:
     return closed
 
 
-def dismiss_prompt(prompt: FaultPrompt, reason: str, by: User,
+def dismiss_prompt(prompt: FaultPrompt, reason: str, by: User | AnonymousUser,
                    request: HttpRequest | None = None) -> None:
     """Dismiss `prompt` for `reason`: recorded with who and when, and audited in the same
     transaction. Refused without a reason, for a role other than operators and

@@ -42,8 +42,6 @@ def spawn(
     ours) when given, else as ourselves."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    identity = ({"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
-                if run_as else {})
     inherited = ({name: os.environ[name] for name in PASSED_ON if name in os.environ}
                  if run_as else os.environ)
     with log_file.open("ab") as log:
@@ -57,7 +55,9 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            **identity,
+            user=run_as.uid if run_as else None,
+            group=run_as.gid if run_as else None,
+            extra_groups=[] if run_as else None,
         )
     pid_file.write_text(f"{process.pid}\n")
     return process.pid

@@ -30,6 +30,18 @@ PASSWORD = "a-long-test-password"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs, read from the fixtures it uses: `database`, and
+    `minicluster` for the real services. `./lockstep test` runs `database and not
+    minicluster` once more against PostgreSQL."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "django_db_setup" in fixtures or item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.database)
+        if "minicluster" in fixtures:
+            item.add_marker(pytest.mark.minicluster)
+
+
 @pytest.fixture(scope="session")
 def minicluster() -> Iterator[Layout]:
     """Every service of both sites on the test ports, started from empty directories."""

@@ -18,6 +18,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if "LOCKSTEP_TASK_RETRY_INTERVALS" not in os.environ:
     LOCKSTEP_TASK_RETRY_INTERVALS = [0, 0, 0]
 
-# A worker process started by a test works on the test database.
+# A worker process started by a test works on the test database: the one the settings
+# name (SQLite's), else Django's name for it (PostgreSQL's through DATABASE_URL).
 if os.environ.get("LOCKSTEP_TEST_WORKER"):
-    DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]  # noqa: F405
+    _default = DATABASES["default"]  # noqa: F405
+    _default["NAME"] = _default.get("TEST", {}).get("NAME") or f"test_{_default['NAME']}"

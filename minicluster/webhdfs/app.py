@@ -179,7 +179,7 @@ async def get_file_status(cluster: Cluster, call: Call, _: web.Request) -> web.R
     return web.json_response({"FileStatus": node.file_status("")})
 
 
-async def list_status(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+async def list_status(cluster: Cluster, call: Call, _request: web.Request) -> web.Response:
     listing, _ = await cluster.run(cluster.namespace.list_status, call.caller, call.path)
     statuses = [node.file_status(name) for name, node in listing]
     return web.json_response({"FileStatuses": {"FileStatus": statuses}})
@@ -244,7 +244,8 @@ async def snapshot_diff(cluster: Cluster, call: Call, _: web.Request) -> web.Res
     }})
 
 
-async def snapshottable_list(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+async def snapshottable_list(cluster: Cluster, call: Call, _request: web.Request
+                             ) -> web.Response:
     dirs = await cluster.run(cluster.snapshots.snapshottable_dirs, call.caller)
     listing = []
     for found in dirs:

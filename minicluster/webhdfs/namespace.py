@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeGuard
 
 from minicluster.webhdfs import acl
 from minicluster.webhdfs.disk import Tree, append_data, subpath
@@ -127,7 +127,7 @@ class OnDisk:
         is_dir = stat.S_ISDIR(st.st_mode)
         return cls(is_dir, 0 if is_dir else st.st_size, st.st_mtime_ns // 1_000_000, st.st_ino)
 
-    def described_by(self, row: tuple | None) -> bool:
+    def described_by(self, row: tuple | None) -> TypeGuard[tuple]:
         return row is not None and bool(row[2]) == self.is_dir and row[11] == self.ino
 
 

@@ -192,7 +192,12 @@ async def _readable(sock: int, clock: BodyClock) -> None:
     """Wait on the event loop, holding no thread, until the client sends something."""
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
-    loop.add_reader(sock, lambda: ready.done() or ready.set_result(None))
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock, wake)
     try:
         while not ready.done():
             await asyncio.wait([ready], timeout=clock.patience())

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from adapters.webhdfs import WebHdfs
 from backups.discovery import discover
 from backups.models import BackupPolicy, Consistency, DataSet, Service
 from backups.protection import ProtectionRefused, ServiceRequest, save_service
 from console.models import Tenant
+from minicluster.layout import CONSOLE_USER
 
 
 @pytest.fixture
@@ -96,6 +98,18 @@ def test_bad_data_sets_are_refused_with_the_reason(pairing, tenant_data, acme, d
                                                    message):
     problems = refused(request_for(acme, pairing, [data_set]))
     assert any(message in problem for problem in problems), problems
+
+
+def test_a_directory_path_longer_than_its_column_is_refused(pairing, tenant_data, acme):
+    deep = "/data/acme/" + "/".join(["d" * 200] * 3)
+    webhdfs = WebHdfs(pairing.primary.webhdfs_url, CONSOLE_USER)
+    webhdfs.makedirs(deep)
+    try:
+        problems = refused(request_for(acme, pairing, [("hdfs", deep)]))
+    finally:
+        webhdfs.delete("/data/acme/" + "d" * 200, recursive=True)
+    assert problems == [f"{deep[:60]}…: its path has 613 characters, more than the 500 "
+                        "Lockstep stores."]
 
 
 def test_directory_with_its_own_subdirectory_is_refused(pairing, tenant_data, acme):

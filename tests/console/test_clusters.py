@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from adapters.webhdfs import WebHdfsError
+from adapters.webhdfs import WebHdfs, WebHdfsError
 from console.clusters import cluster_state, state_json, webhdfs_of
 from console.models import AuditEntry, Cluster
 from console.roles import Role
@@ -43,6 +43,21 @@ def test_registration_names_the_endpoint_that_failed_and_saves_nothing(
     assert not any(e.startswith("ZooKeeper") for e in errors)
     assert not Cluster.objects.exists()
     assert AuditEntry.objects.get(action="cluster.register").outcome == "refused"
+
+
+def test_snapshot_root_that_is_a_file_is_refused_as_such(client, make_user, minicluster):
+    webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
+    webhdfs.write("/data/bills.csv", b"", overwrite=True)
+    try:
+        client.force_login(make_user("ada", Role.ADMINISTRATOR))
+        response = client.post(reverse("cluster-new"),
+                               form_data(minicluster, "site-a", snapshot_root="/data/bills.csv"))
+    finally:
+        webhdfs.delete("/data/bills.csv")
+    assert response.status_code == 200
+    assert ("WebHDFS check failed: snapshot root /data/bills.csv is not a directory"
+            in response.context["form"].non_field_errors())
+    assert not Cluster.objects.exists()
 
 
 def test_snapshot_root_with_path_tricks_is_refused(client, make_user, minicluster):

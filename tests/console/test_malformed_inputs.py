@@ -160,6 +160,8 @@ TARGETS = [_service_api, _cluster_and_pairing_api, _cluster_registration_api, _s
            _cluster_pages, _time_zone_cookie]
 
 
+# Each target asks for fixtures of the mini cluster at run time, which no marker sees.
+@pytest.mark.minicluster
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.__name__.strip("_"))
 def test_no_malformed_input_answers_500(target, admin_client, request):
     names = list(inspect.signature(target).parameters)[1:]

@@ -55,6 +55,13 @@ def test_the_command_names_an_unknown_user(db):
         run("tokens", "issue", "nobody", "--name", "x")
 
 
+def test_the_command_refuses_a_name_longer_than_the_column(make_user):
+    make_user("otto", Role.OPERATOR)
+    with pytest.raises(CommandError, match="at most 100 characters"):
+        run("tokens", "issue", "otto", "--name", "n" * 101)
+    assert not ApiToken.objects.exists()
+
+
 def test_an_administrator_issues_a_token_in_the_admin_and_sees_it_once(client, make_user):
     otto = make_user("otto", Role.OPERATOR)
     client.force_login(make_user("ada", Role.ADMINISTRATOR))

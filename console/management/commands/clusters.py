@@ -33,7 +33,7 @@ class Command(BaseCommand):
             except Refused as error:
                 raise CommandError(str(error)) from error
             if not form.is_valid():
-                raise CommandError("; ".join(m for ms in form.errors.values() for m in ms))
+                raise CommandError("; ".join(str(m) for ms in form.errors.values() for m in ms))
             cluster = form.save()
             record(None, "cluster.register", cluster, detail="manage.py clusters add")
             self.stdout.write(f"registered {cluster}")

@@ -28,8 +28,9 @@ class Command(BaseCommand):
         expected = 2 if action == "create" else 1
         if len(clusters) != expected:
             raise CommandError(f"{action} takes {expected} cluster name(s)")
-        found = [Cluster.objects.filter(name=name).first() for name in clusters]
-        if None in found:
+        found = [cluster for name in clusters
+                 if (cluster := Cluster.objects.filter(name=name).first()) is not None]
+        if len(found) < len(clusters):
             raise CommandError(f"unknown cluster among {', '.join(clusters)}")
         try:
             if action == "create":

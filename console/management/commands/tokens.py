@@ -1,6 +1,7 @@
 """`manage.py tokens issue USER --name NAME | list [--user USER] | revoke ID`."""
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import tokens
@@ -29,6 +30,12 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user is named {username}.")
         token = ApiToken(user=user, name=name)
+        try:
+            # The admin's form checks the name; here the model does (a name longer than its
+            # column would be kept by SQLite, refused by PostgreSQL only inside the save).
+            token.full_clean(exclude=["digest", "created_by"])
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         secret = tokens.issue(token)
         self.stdout.write(f"{token} issued. Its secret, shown only this once:\n{secret}")
 
