@@ -82,6 +82,7 @@ def one_job_per_round(bench: Bench, services: list) -> list:
     primary = django_rq.get_queue("site-a")
     primary.empty()  # the moment's dispatch, which no worker has taken yet
     for round_ in rounds:
+        assert round_ is not None  # a fresh moment: no round of it existed
         primary.enqueue("backups.jobs.snapshot_round", round_.pk,
                         job_id=f"lockstep-snapshot-{round_.pk}", job_timeout=3600)
     with bench.workers(("site-a", "control"), ("site-b", "control")):

@@ -38,5 +38,5 @@ def hold_reason(pairing_id: int | None) -> str:
         return ""
     return (f"Backups over this pairing are paused: the failover from "
             f"{failover.old_primary} to {failover.new_primary} (switchover {failover.pk}, "
-            f"confirmed by {failover.by}) {_WHY[failover.state]}. Until it is committed or "
-            "rolled back no round runs and no restore point is deleted.")
+            f"confirmed by {failover.by}) {_WHY[SwitchoverState(failover.state)]}. Until it "
+            "is committed or rolled back no round runs and no restore point is deleted.")

@@ -162,7 +162,8 @@ def _fail(switchover: Switchover, step: str, why: str) -> None:
 def _finish(switchover: Switchover) -> None:
     now = clock.now()
     undone = (Switchover.objects.get(pk=switchover.rolls_back_id)
-              if switchover.kind == SwitchoverKind.ROLLBACK else None)
+              if switchover.kind == SwitchoverKind.ROLLBACK and switchover.rolls_back_id
+              else None)
     with transaction.atomic():
         if undone is not None:
             move_switchover(undone, SwitchoverState.ROLLED_BACK, decided_by=switchover.by,

@@ -71,7 +71,7 @@ def confirm_failover(prompt: FaultPrompt, by: str, typed_name: str, reason: str,
                      run: Run = enqueue_switchover) -> Switchover:
     """Confirm the failover an open fault prompt asks for: the prompt's cluster must still
     be its pairing's primary, and the confirmer types the secondary's name."""
-    if prompt.pairing_id is None:
+    if prompt.pairing is None:
         raise FailoverConflict("The prompt's pairing no longer exists: nothing to fail over.")
     return failover(prompt.pairing, by, typed_name, reason, prompt=prompt, run=run)
 
@@ -146,7 +146,7 @@ def rollback_failover(switchover: Switchover, by: str, typed_name: str, reason: 
     returns the rollback, a switchover of its own."""
     failed_over = _undecided_failover(switchover)
     now = clock.now()
-    if now > failed_over.window_until:
+    if failed_over.window_until is not None and now > failed_over.window_until:
         raise FailoverConflict(
             f"Its window closed at {failed_over.window_until:%Y-%m-%d %H:%M:%S %Z} "
             "(LOCKSTEP_FAILOVER_WINDOW): the old primary is too far behind to return to. "

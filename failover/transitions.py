@@ -32,7 +32,7 @@ def _move(instance: Model, moves: dict[str, set[str]], to: str, where: dict,
           fields: dict) -> bool:
     sources = [state for state, targets in moves.items() if to in targets]
     values = {"state": to, **fields}
-    won = type(instance).objects.filter(pk=instance.pk, state__in=sources, **where).update(
+    won = type(instance)._default_manager.filter(pk=instance.pk, state__in=sources, **where).update(
         **values)
     instance.refresh_from_db()
     return bool(won)

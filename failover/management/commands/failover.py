@@ -100,6 +100,7 @@ class Command(BaseCommand):
             if prompt is None:
                 raise CommandError(f"no fault prompt with id {prompt_id}")
             return confirm_failover(prompt, by, typed_name, reason, run=run_here)
+        assert pairing_id is not None  # exactly one of the two was given
         pairing = Pairing.objects.filter(pk=pairing_id).first()
         if pairing is None:
             raise CommandError(f"no pairing with id {pairing_id}")
