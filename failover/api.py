@@ -16,7 +16,6 @@ from console import audit, clock
 from console.api import ApiError, api_view, json_body
 from console.fields import Fields
 from console.models import Pairing
-from console.roles import Role
 from failover.events import prompt_json, switchover_json
 from failover.models import FaultPrompt, Switchover
 from failover.overview import overview, overview_json
@@ -29,8 +28,6 @@ from failover.switching import (
     resume_failed,
     rollback_failover,
 )
-
-OPERATORS = (Role.OPERATOR,)
 
 
 @api_view({"GET"}, DECIDERS)
@@ -69,7 +66,7 @@ def _decide(decide: Callable[[], Switchover]) -> Switchover:
         raise ApiError(409, str(conflict)) from conflict
 
 
-@api_view({"POST"}, OPERATORS)
+@api_view({"POST"}, DECIDERS)
 def confirm(request: HttpRequest) -> tuple[int, object]:
     """`{"prompt": ID}` (an open fault prompt) or `{"pairing": ID}`, with `typed_name`
     (the secondary's name) and `reason`."""
@@ -89,17 +86,17 @@ def confirm(request: HttpRequest) -> tuple[int, object]:
     return 202, switchover_json(switchover)
 
 
-@api_view({"GET"}, OPERATORS)
+@api_view({"GET"}, DECIDERS)
 def switchovers(request: HttpRequest) -> tuple[int, object]:
     return 200, [switchover_json(found) for found in _switchovers()]
 
 
-@api_view({"GET"}, OPERATORS)
+@api_view({"GET"}, DECIDERS)
 def switchover(request: HttpRequest, pk: int) -> tuple[int, object]:
     return 200, switchover_json(get_object_or_404(_switchovers(), pk=pk))
 
 
-@api_view({"POST"}, OPERATORS)
+@api_view({"POST"}, DECIDERS)
 def rollback(request: HttpRequest, pk: int) -> tuple[int, object]:
     """`typed_name` (the old primary's name, primary again after) and `reason`."""
     found = get_object_or_404(_switchovers(), pk=pk)
@@ -109,7 +106,7 @@ def rollback(request: HttpRequest, pk: int) -> tuple[int, object]:
     return 202, switchover_json(started)
 
 
-@api_view({"POST"}, OPERATORS)
+@api_view({"POST"}, DECIDERS)
 def commit(request: HttpRequest, pk: int) -> tuple[int, object]:
     """`typed_name` (the new primary's name) and `reason`."""
     found = get_object_or_404(_switchovers(), pk=pk)
@@ -119,7 +116,7 @@ def commit(request: HttpRequest, pk: int) -> tuple[int, object]:
     return 200, switchover_json(committed)
 
 
-@api_view({"POST"}, OPERATORS)
+@api_view({"POST"}, DECIDERS)
 def resume(request: HttpRequest, pk: int) -> tuple[int, object]:
     """A failed switchover, once what failed it is put right."""
     found = get_object_or_404(_switchovers(), pk=pk)

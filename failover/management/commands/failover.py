@@ -16,10 +16,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console import audit
 from console.errors import Refused
 from console.models import Pairing
-from console.roles import Role, has_role
+from console.roles import has_role
 from failover.events import switchover_json
 from failover.holds import hold_reason
 from failover.models import FaultPrompt, Switchover, SwitchoverState
+from failover.prompts import DECIDERS
 from failover.running import resume_switchovers, run_here, run_switchover
 from failover.switching import (
     commit_failover,
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first() if username else None
         if user is None:
             raise CommandError(f"{action} needs --as USER, an operator or administrator")
-        if not has_role(user, Role.OPERATOR):
+        if not has_role(user, *DECIDERS):
             audit.record(None, f"failover.{action}", "", user=user,
                          outcome=audit.Outcome.REFUSED,
                          detail="manage.py failover: not an operator or administrator")
