@@ -11,9 +11,11 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from adapters.webhdfs import DiffEntry, WebHdfs
 from backups.models import RestorePoint, Round, RoundState, Service
-from backups.replication import relative_entries
+from backups.replication import relative_entries, relative_to
 from console.models import Cluster
 from console.paths import is_within
 
@@ -34,10 +36,16 @@ class Changes:
     weighed: bool = True  # False: some files' bytes were not asked for (WEIGHED_ENTRIES)
 
 
+def consistent_points(service: Service, cluster: Cluster) -> QuerySet[RestorePoint]:
+    """The restore points of `service` on `cluster` whose rounds were consistent, newest
+    first."""
+    return service.restore_points.filter(
+        cluster=cluster, round__state=RoundState.CONSISTENT).select_related("round")
+
+
 def last_consistent_point(service: Service, cluster: Cluster) -> RestorePoint | None:
     """The newest restore point of `service` on `cluster` whose round was consistent."""
-    return service.restore_points.filter(
-        cluster=cluster, round__state=RoundState.CONSISTENT).select_related("round").first()
+    return consistent_points(service, cluster).first()
 
 
 def changes_since(round_: Round, client: WebHdfs) -> Changes:
@@ -50,8 +58,8 @@ def changes_since(round_: Round, client: WebHdfs) -> Changes:
         diff = client.snapshot_diff(root, round_.snapshot_name, "")
         for path in paths:
             if is_within(path, root):
-                inside = posixpath.relpath(path, root) if path != root else ""
-                entries += [(path, entry) for entry in relative_entries(diff.entries, inside)]
+                entries += [(path, entry) for entry in
+                            relative_entries(diff.entries, relative_to(root, path))]
     return _weigh(client, entries)
 
 

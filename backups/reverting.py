@@ -14,7 +14,8 @@ import posixpath
 from dataclasses import dataclass
 
 from adapters.webhdfs import WebHdfs
-from backups.models import Component, RestorePoint, RoundState, Service
+from backups.at_risk import consistent_points
+from backups.models import Component, RestorePoint, Service
 from backups.replication import Progress, Tree, relative_entries, relative_to, sync_data_set
 from backups.restore_points import apply_metadata
 from backups.verification import TreeMismatch, compare_trees
@@ -46,13 +47,13 @@ def revert_data_set(client: WebHdfs, root: str, path: str, snapshot: str) -> lis
     return [f"{path}: {change}" for change in undo.changes]
 
 
-def last_consistent_point(service: Service, cluster: Cluster) -> RestorePoint | None:
+def landing_point(service: Service, cluster: Cluster) -> RestorePoint | None:
     """The newest consistent restore point of `service` on `cluster` whose snapshots are
-    all still there (one deleted by hand cannot be returned to)."""
+    all still there: the last consistent point, unless its snapshot was deleted by hand
+    (it cannot be returned to, and an older one serves)."""
     client = webhdfs_of(cluster)
     names: dict[str, set[str]] = {}
-    points = service.restore_points.filter(cluster=cluster, round__state=RoundState.CONSISTENT)
-    for point in points.select_related("round__target"):
+    for point in consistent_points(service, cluster).select_related("round__target"):
         for root in point.snapshot_roots:
             if root not in names:
                 names[root] = {snapshot.name for snapshot in client.snapshots(root)}
@@ -65,7 +66,7 @@ def revert_service(service: Service, cluster: Cluster) -> Reversion:
     """Return every data set of `service` on `cluster` to the service's last consistent
     restore point there, check each against the point's snapshot, and apply the point's
     table metadata again. Idempotent: a data set already equal to its point is left be."""
-    point = last_consistent_point(service, cluster)
+    point = landing_point(service, cluster)
     if point is None:
         return Reversion(None, [], [])
     client = webhdfs_of(cluster)
