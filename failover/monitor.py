@@ -8,7 +8,9 @@ or identity that changes wakes it at once. Each cluster's FaultTimer (failover/f
 turns probes into faults. When the fault of a pairing's primary falls due (grace over,
 still failing) the monitor opens its prompt at that moment, not at its next probe, and
 measures the data at risk afterwards on a thread of its own, so that a silent primary
-never delays the prompt. When a fault ends, its open prompt closes as recovered.
+never delays the prompt. When a fault ends, its open prompt closes as recovered. An old
+primary that a failover could not reach, seen again carrying a lower epoch than its
+pairing, is made secondary (failover/reversal.py).
 
 Like the scheduler, the loop outlives any one failure (each step is logged and tried
 again), and `stop` (SIGTERM) ends it between steps.
@@ -30,9 +32,11 @@ from console.models import Cluster, Pairing
 from failover.events import publish_status
 from failover.evidence import fault_evidence, measure_changes, services_at_risk
 from failover.faults import Change, FaultTimer, Moment
+from failover.identity import Identity
 from failover.models import ClusterStatus, FaultPrompt
 from failover.probes import ENDPOINTS, identity_seen, identity_watch, probe
 from failover.prompts import close_recovered, open_prompt, prompted, update_at_risk
+from failover.reversal import fence_returning
 from failover.status import record_status
 
 log = logging.getLogger(__name__)
@@ -144,12 +148,21 @@ class Monitor:
         status = record_status(cluster, checks, identity,
                                timer.began.wall if timer.began else None, at)
         publish_status(status)
+        self._fence_if_returning(cluster, identity)
         if change == Change.ENDED:
             assert timer.recovered_from is not None  # set when a fault ends
             since = timer.recovered_from.wall
             close_recovered(cluster, f"{cluster} answered every probe from "
                                      f"{since:%Y-%m-%d %H:%M:%S %Z} on, for "
                                      f"{self.recovery:g} s without a break: the fault is over.")
+
+    def _fence_if_returning(self, cluster: Cluster, identity: Identity | None) -> None:
+        pairing = next((pairing for pairing in self._primaries.values()
+                        if pairing.secondary_id == cluster.pk), None)
+        if pairing is not None and identity is not None and identity.epoch < pairing.epoch:
+            done = fence_returning(cluster)
+            if done:
+                log.warning("%s", done)
 
     def _timer(self, cluster: Cluster, at: Moment) -> FaultTimer:
         """The cluster's fault timer; a new one carries on the fault recorded by an

@@ -14,15 +14,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from console.heartbeats import MONITOR
-from console.models import Heartbeat
+from console.models import AuditEntry, Cluster, Heartbeat
 from console.roles import Role
 from failover.evidence import MEASURING
 from failover.models import FaultPrompt, PromptState
 from failover.prompts import dismiss_prompt
+from failover.running import run_here
+from failover.switching import failover
 from minicluster import services
 from tests.backups.conftest import site, wait_for
 from tests.backups.test_failures import stopped, webhdfs_stopped
-from tests.failover.conftest import status_of
+from tests.failover.conftest import identity_of, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,3 +193,21 @@ def test_the_monitor_records_each_cluster_beats_and_stops_cleanly_on_sigterm(
     print(f"SIGTERM → exit: {time.monotonic() - stopping:.2f} s")
     assert "Traceback" not in monitor.output()
     assert monitor.output().rstrip().endswith("monitor stopped")
+
+
+def test_an_old_primary_seen_again_with_a_lower_epoch_is_made_secondary(
+    pairing, clusters, silent_zookeeper, start_monitor
+):
+    site_a = clusters["site-a"]
+    # Its ZooKeeper hangs while the failover runs: it keeps its identity of epoch 1.
+    Cluster.objects.filter(pk=site_a.pk).update(zookeeper_hosts=silent_zookeeper)
+    failover(pairing, "olga", "site-b", "site-a lost power", run=run_here)
+    Cluster.objects.filter(pk=site_a.pk).update(zookeeper_hosts=site_a.zookeeper_hosts)
+    assert identity_of(site_a) == ("primary", 1, "site-b")
+
+    start_monitor()
+
+    wait_for(lambda: identity_of(site_a) == ("secondary", 2, "site-b"), 30,
+             "the returning old primary to be made secondary")
+    assert AuditEntry.objects.get(action="failover.fence").actor_name == "lockstep"
+
