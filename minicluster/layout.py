@@ -89,6 +89,11 @@ class Layout:
         """Where the site's users are: HiveServer2 binds as `uid=NAME,` + this."""
         return f"ou=people,{self.ldap_suffix(site)}"
 
+    def ldap_console_dn(self, site: str) -> str:
+        """The console's own account in the site's LDAP: it reads the directory and writes
+        its users, groups and tenants (the user-data sync)."""
+        return f"uid={CONSOLE_USER},{self.ldap_people(site)}"
+
     def ldap_admin_dn(self, site: str) -> str:
         return f"cn=admin,{self.ldap_suffix(site)}"
 

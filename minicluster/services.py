@@ -238,10 +238,29 @@ LDAP_GLOBAL_ACCESS = (
     'access to dn.base="" by * read\n'
     'access to dn.base="cn=Subschema" by * read\n'
 )
-LDAP_DIRECTORY_ACCESS = (
-    "access to attrs=userPassword by self write by anonymous auth by * none\n"
-    "access to * by users read by * none\n"
-)
+# Units whose entries the console's account writes: the user-data sync adds, changes,
+# renames and removes users, groups and tenants there (passwords excepted).
+LDAP_SYNCED_UNITS = ("people", "groups", "tenants")
+
+
+def ldap_directory_access(layout: Layout, site: str) -> str:
+    """The site's access rules: the above, and the console's account may write the synced
+    units but not its own entry (a sync cannot lock the console out)."""
+    console = layout.ldap_console_dn(site)
+    units = "".join(
+        f'access to dn.subtree="ou={unit},{layout.ldap_suffix(site)}" '
+        f'by dn.base="{console}" write by users read by * none\n'
+        for unit in LDAP_SYNCED_UNITS)
+    return (
+        "access to attrs=userPassword by self write by anonymous auth by * none\n"
+        f'access to dn.base="{console}" by users read by * none\n'
+        f"{units}"
+        "access to * by users read by * none\n"
+        # Its searches are paged; the server's default limit (500 entries in all) would
+        # end a paged search of a large directory after its first page.
+        f'limits dn.base="{console}" size.soft=unlimited size.hard=unlimited '
+        "size.prtotal=unlimited\n"
+    )
 
 
 def ldap_service(layout: Layout, site: str) -> Service:
@@ -261,7 +280,7 @@ def ldap_service(layout: Layout, site: str) -> Service:
             f"modulepath /usr/lib/ldap\nmoduleload back_mdb\n{LDAP_GLOBAL_ACCESS}"
             f"database mdb\nmaxsize 104857600\nsuffix \"{suffix}\"\n"
             f"rootdn \"{layout.ldap_admin_dn(site)}\"\nrootpw {layout.ldap_password()}\n"
-            f"directory {ldap_dir / 'data'}\n{LDAP_DIRECTORY_ACCESS}"
+            f"directory {ldap_dir / 'data'}\n{ldap_directory_access(layout, site)}"
         )
 
     def seed() -> None:
@@ -371,14 +390,19 @@ def _start(layout: Layout, service: Service) -> None:
     service.after_start()
 
 
-def up(layout: Layout) -> list[Status]:
-    """Start every service not already running (in parallel) and wait until each answers."""
+def start(layout: Layout, chosen: list[Service]) -> None:
+    """Start each of `chosen` not already running (in parallel) and wait until each answers."""
     layout.var_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        futures = [pool.submit(_start, layout, service) for service in services(layout)]
+        futures = [pool.submit(_start, layout, service) for service in chosen]
         errors = [str(error) for f in futures if (error := f.exception())]
     if errors:
         raise MiniClusterError("; ".join(errors))
+
+
+def up(layout: Layout) -> list[Status]:
+    """Start every service not already running (in parallel) and wait until each answers."""
+    start(layout, services(layout))
     return status(layout)
 
 

@@ -17,14 +17,14 @@ from kazoo.security import OPEN_ACL_UNSAFE
 from ldap3 import SUBTREE, Connection, Server
 from rq import Queue, SimpleWorker
 
-from adapters.ldap import Ldap
+from adapters.ldap import Ldap, Write
 from adapters.zookeeper import CLOCK, ROOT, ZooKeeper, console_acl
 from console.clusters import check_endpoints
 from console.pairing import pair
 from failover.identity import IDENTITY_NODE, read_identity
 from minicluster import processes
 from minicluster.accounts import SPARK_ACCOUNT
-from minicluster.layout import HOST, SITES, Layout
+from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
 
 IDENTITY = f"{ROOT}/{IDENTITY_NODE}"
 
@@ -148,6 +148,38 @@ def test_anonymous_may_not_read_the_directory(minicluster: Layout):
     admin = search(minicluster, "site-a", minicluster.ldap_admin_dn("site-a"),
                    minicluster.ldap_password())
     assert "ou=people,dc=site-a,dc=lockstep" in admin
+
+
+def test_the_console_writes_people_and_tenants_but_not_its_own_entry_or_passwords(
+    minicluster: Layout,
+):
+    suffix = minicluster.ldap_suffix("site-b")
+    people = minicluster.ldap_people("site-b")
+    console = Ldap(minicluster.ldap_url("site-b"), minicluster.ldap_console_dn("site-b"),
+                   minicluster.account_password(CONSOLE_USER))
+    probe = f"uid=probe,{people}"
+    with console.session() as session:
+        allowed = list(session.apply([
+            Write("add", probe, {"uid": ["probe"], "cn": ["Probe"], "sn": ["Probe"]},
+                  ("inetOrgPerson",)),
+            Write("add", f"cn=probes,ou=tenants,{suffix}", {"gidNumber": ["3999"]},
+                  ("posixGroup",)),
+        ]))
+        refused = list(session.apply([
+            Write("modify", probe, {"userPassword": ["guess"]}),
+            Write("modify", minicluster.ldap_console_dn("site-b"), {"cn": ["me"]}),
+            Write("add", f"ou=elsewhere,{suffix}", {"ou": ["elsewhere"]},
+                  ("organizationalUnit",)),
+        ]))
+        removed = list(session.apply([Write("delete", probe),
+                                      Write("delete", f"cn=probes,ou=tenants,{suffix}")]))
+    assert [result.code for result in allowed + removed] == ["success"] * 4
+    assert [result.code for result in refused] == ["insufficientAccessRights"] * 3
+    alice = Ldap(minicluster.ldap_url("site-b"), f"uid=alice,{people}",
+                 minicluster.account_password("alice"))
+    with alice.session() as session:
+        [result] = session.apply([Write("delete", minicluster.ldap_console_dn("site-b"))])
+    assert result.code == "insufficientAccessRights"
 
 
 def test_the_health_probe_still_reads_the_root_dse_anonymously(clusters, minicluster):
