@@ -12,7 +12,7 @@ from console import audit
 from console.api import ApiError, api_view, json_body
 from console.clusters import cluster_state, remove_cluster, state_json
 from console.fields import MAX_ID, Fields
-from console.forms import ClusterForm
+from console.forms import WRITE_ONLY, ClusterForm
 from console.models import Cluster, Pairing
 from console.pairing import pair, unpair
 from console.roles import Role, has_role
@@ -20,14 +20,12 @@ from console.roles import Role, has_role
 READERS = (Role.ADMINISTRATOR, Role.OPERATOR)
 
 
-# Taken by the API but never answered with.
-WRITE_ONLY = ("hiveserver2_password",)
-
-
 def cluster_json(cluster: Cluster) -> dict:
     data = model_to_dict(cluster, fields=[name for name in ClusterForm.Meta.fields
                                           if name not in WRITE_ONLY])
-    data["hiveserver2_password_set"] = bool(cluster.hiveserver2_password)
+    # Taken by the API but never answered with: only whether one is stored.
+    for name in WRITE_ONLY:
+        data[f"{name}_set"] = bool(getattr(cluster, name))
     data["storage_tib"] = float(cluster.storage_tib) if cluster.storage_tib is not None else None
     pairing = cluster.pairing
     data["pairing"] = pairing_json(pairing) if pairing else None

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console import audit
 from console.clusters import cluster_state, remove_cluster, state_json
 from console.errors import Refused
-from console.forms import ClusterForm, PairingForm
+from console.forms import WRITE_ONLY, ClusterForm, PairingForm
 from console.models import Cluster, Pairing
 from console.pairing import PairingRefused, pair, unpair
 from console.roles import Role, role_required
@@ -34,7 +34,7 @@ def cluster_state_json(request: HttpRequest, name: str) -> JsonResponse:
     return JsonResponse(state_json(cluster_state(cluster)))
 
 
-@sensitive_post_parameters("hiveserver2_password")
+@sensitive_post_parameters(*WRITE_ONLY)
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMINISTRATOR)
 def cluster_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:

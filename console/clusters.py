@@ -113,9 +113,21 @@ def _check_zookeeper(cluster: Cluster) -> str:
     return "session established"
 
 
+def ldap_of(cluster: Cluster, timeout: float | None = None) -> Ldap:
+    """The cluster's directory as the console's account (its bind DN) reaches it."""
+    return Ldap(cluster.ldap_url, cluster.ldap_bind_dn or None, cluster.ldap_password or None,
+                timeout=timeout or settings.LOCKSTEP_ENDPOINT_TIMEOUT)
+
+
 def _check_ldap(cluster: Cluster) -> str:
-    Ldap(cluster.ldap_url, timeout=settings.LOCKSTEP_ENDPOINT_TIMEOUT).ping()
-    return "answers"
+    if not (cluster.ldap_bind_dn and cluster.ldap_password):
+        Ldap(cluster.ldap_url, timeout=settings.LOCKSTEP_ENDPOINT_TIMEOUT).ping()
+        return "answers (no bind DN and password: its users are not read)"
+    with ldap_of(cluster).session(settings.LOCKSTEP_ENDPOINT_TIMEOUT) as session:
+        if cluster.ldap_base_dn and not session.exists(cluster.ldap_base_dn):
+            raise LdapError(f"LDAP at {cluster.ldap_url} has no base DN "
+                            f"{cluster.ldap_base_dn} that {cluster.ldap_bind_dn} may read")
+    return f"{cluster.ldap_bind_dn} signed in"
 
 
 PROBES: dict[str, Callable[[Cluster], str]] = {

@@ -38,15 +38,34 @@ def _check_url(url: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
+# Passwords the forms and the API take but never show back: blank on an edit keeps the
+# stored one, and `forget_NAME` clears it.
+WRITE_ONLY = ("hiveserver2_password", "ldap_password")
+
+
+def _check_dn(dn: str) -> str:
+    """`dn` stripped, if blank or a distinguished name (attribute=value, ...)."""
+    dn = dn.strip()
+    if dn and not all(re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9-]*=.+", part)
+                      for part in re.split(r"(?<!\\),", dn)):
+        raise forms.ValidationError(f"{dn[:60]!r} is not a DN such as dc=example,dc=com.")
+    return dn
+
+
 class ClusterForm(forms.ModelForm):
     """Registering or editing a cluster: saved only when every endpoint answers.
 
-    The HiveServer2 password is write-only: never rendered back, and left blank on an
-    edit it keeps the stored one (`forget_hiveserver2_password` clears it)."""
+    The HiveServer2 and LDAP passwords are write-only: never rendered back, and left
+    blank on an edit they keep the stored ones (`forget_hiveserver2_password` and
+    `forget_ldap_password` clear them)."""
 
     forget_hiveserver2_password = forms.BooleanField(
         required=False, label="Forget the HiveServer2 password",
         help_text="Connect to HiveServer2 without authentication (NOSASL) from now on.",
+    )
+    forget_ldap_password = forms.BooleanField(
+        required=False, label="Forget the LDAP password",
+        help_text="Stop reading and syncing this cluster's directory.",
     )
 
     class Meta:
@@ -54,12 +73,12 @@ class ClusterForm(forms.ModelForm):
         fields = [
             "name", "location", "description", "webhdfs_url", "webhdfs_user",
             "hiveserver2_host", "hiveserver2_port", "hiveserver2_password", "zookeeper_hosts",
-            "ldap_url", "snapshot_root", "table_location_prefix", "nodes", "cores",
-            "memory_gib", "storage_tib",
+            "ldap_url", "ldap_base_dn", "ldap_bind_dn", "ldap_password", "snapshot_root",
+            "table_location_prefix", "nodes", "cores", "memory_gib", "storage_tib",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
-            "hiveserver2_password": forms.PasswordInput(render_value=False),
+            **{name: forms.PasswordInput(render_value=False) for name in WRITE_ONLY},
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -69,20 +88,21 @@ class ClusterForm(forms.ModelForm):
         self.fields["webhdfs_url"].assume_scheme = "http"  # type: ignore[attr-defined]
         self.fields["hiveserver2_port"].validators += [MinValueValidator(1),
                                                        MaxValueValidator(MAX_PORT)]
-        password = cast(forms.CharField, self.fields["hiveserver2_password"])
-        password.strip = False
-        if self.instance.hiveserver2_password:
-            password.help_text = "A password is stored: leave blank to keep it."
-        else:
-            del self.fields["forget_hiveserver2_password"]
+        for name in WRITE_ONLY:
+            password = cast(forms.CharField, self.fields[name])
+            password.strip = False
+            if getattr(self.instance, name):
+                password.help_text = "A password is stored: leave blank to keep it."
+            else:
+                del self.fields[f"forget_{name}"]
 
-    def _hiveserver2_password(self, cleaned: dict[str, Any]) -> str:
+    def _write_only(self, cleaned: dict[str, Any], name: str) -> str:
         """The password typed; else none when told to forget it; else the stored one."""
-        if cleaned.get("hiveserver2_password"):
-            return cleaned["hiveserver2_password"]
-        if cleaned.get("forget_hiveserver2_password"):
+        if cleaned.get(name):
+            return cleaned[name]
+        if cleaned.get(f"forget_{name}"):
             return ""
-        return self.instance.hiveserver2_password
+        return getattr(self.instance, name)
 
     def clean_webhdfs_url(self) -> str:
         return _check_url(self.cleaned_data["webhdfs_url"], ("http", "https"))
@@ -116,10 +136,17 @@ class ClusterForm(forms.ModelForm):
         url = self.cleaned_data["ldap_url"].strip()
         return _check_url(url, ("ldap", "ldaps")) if url else url
 
+    def clean_ldap_base_dn(self) -> str:
+        return _check_dn(self.cleaned_data["ldap_base_dn"])
+
+    def clean_ldap_bind_dn(self) -> str:
+        return _check_dn(self.cleaned_data["ldap_bind_dn"])
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        cleaned["hiveserver2_password"] = self._hiveserver2_password(cleaned)
+        for name in WRITE_ONLY:
+            cleaned[name] = self._write_only(cleaned, name)
         if self.errors:
             return cleaned
         probe = Cluster(**{name: cleaned.get(name) for name in self.Meta.fields})

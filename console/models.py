@@ -158,6 +158,18 @@ class Cluster(models.Model):
     )
     ldap_url = models.CharField("LDAP URL", max_length=300, blank=True,
                                 help_text="ldap://host:port, for users and tenants")
+    ldap_base_dn = models.CharField(
+        "LDAP base DN", max_length=300, blank=True,
+        help_text="The directory's suffix, e.g. dc=example,dc=com: users live under "
+                  "ou=people, tenants under ou=tenants and groups under ou=groups of it.")
+    ldap_bind_dn = models.CharField(
+        "LDAP bind DN", max_length=300, blank=True,
+        help_text="The console's account in the directory: it reads users, groups and "
+                  "tenants and, on a secondary, writes them (the user-data sync).")
+    # Write-only, like the HiveServer2 password.
+    ldap_password = models.CharField(
+        "LDAP password", max_length=200, blank=True,
+        help_text="The bind DN's password; blank: the directory is not read or synced.")
     snapshot_root = models.CharField(max_length=500, default="/data", help_text=HDFS_PATH_HELP)
     table_location_prefix = models.CharField(
         max_length=500, blank=True,

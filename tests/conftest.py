@@ -75,6 +75,8 @@ def cluster_fields(layout: Layout, site: str) -> dict:
         "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
         "hiveserver2_password": layout.account_password(CONSOLE_USER),
         "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
+        "ldap_base_dn": layout.ldap_suffix(site), "ldap_bind_dn": layout.ldap_console_dn(site),
+        "ldap_password": layout.account_password(CONSOLE_USER),
         "snapshot_root": "/data", "table_location_prefix": f"file:{layout.site_root(site)}",
         "nodes": 3, "cores": 48, "memory_gib": 384, "storage_tib": "120.00",
     }

@@ -172,6 +172,27 @@ def test_registration_with_a_wrong_or_no_hiveserver2_password_is_refused(
     assert not Cluster.objects.exists()
 
 
+def test_the_ldap_bind_is_checked_and_its_password_never_shown_back(client, make_user,
+                                                                      minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    response = client.post(reverse("cluster-new"),
+                           form_data(minicluster, "site-a", ldap_password="guess"))
+    errors = response.context["form"].non_field_errors()
+    assert any(e.startswith("LDAP check failed") and "refused the sign-in of "
+               f"{minicluster.ldap_console_dn('site-a')}" in e for e in errors), errors
+    response = client.post(reverse("cluster-new"),
+                           form_data(minicluster, "site-a", ldap_base_dn="dc=nowhere"))
+    assert any("has no base DN dc=nowhere" in e
+               for e in response.context["form"].non_field_errors())
+    response = client.post(reverse("cluster-new"), form_data(minicluster, "site-a"))
+    assert response.status_code == 302, response.content.decode()
+    password = minicluster.account_password(CONSOLE_USER)
+    assert Cluster.objects.get(name="site-a").ldap_password == password
+    assert client.get("/api/clusters/site-a/").json()["ldap_password_set"] is True
+    client.put("/api/clusters/site-a/", {"location": "Berlin"}, content_type="application/json")
+    assert Cluster.objects.get(name="site-a").ldap_password == password
+
+
 def test_forgetting_the_hiveserver2_password_connects_without_one(client, make_user, clusters,
                                                                   minicluster):
     client.force_login(make_user("ada", Role.ADMINISTRATOR))
