@@ -1,5 +1,7 @@
 """Writing audit entries: who did what to which object, with what outcome, from where."""
 
+from typing import Any
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -30,15 +32,19 @@ def record(
     actor = user if user is not None else getattr(request, "user", None)
     if actor is not None and not actor.is_authenticated:
         actor = None
-    return AuditEntry.objects.create(
-        actor=actor,
-        actor_name=actor.get_username() if actor is not None else actor_name or "anonymous",
-        action=action,
-        object_repr=str(obj)[:300],
-        outcome=outcome,
-        detail=detail,
-        address=client_address(request),
-    )
+    entry = unsaved(actor.get_username() if actor is not None else actor_name or "anonymous",
+                    action, obj, outcome, detail, actor)
+    entry.address = client_address(request)
+    entry.save()
+    return entry
+
+
+def unsaved(actor_name: str, action: str, obj: object = "", outcome: str = Outcome.SUCCESS,
+            detail: str = "", actor: Any = None) -> AuditEntry:
+    """An entry not saved yet: a process that changes many things (a user-data sync)
+    saves its entries in bulk. `actor_name` may name a process, such as a round."""
+    return AuditEntry(actor=actor, actor_name=actor_name, action=action,
+                      object_repr=str(obj)[:300], outcome=outcome, detail=detail)
 
 
 @receiver(user_logged_in)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "console",
     "backups",
     "failover",
+    "userdata",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,11 @@ LOCKSTEP_HEARTBEAT_STALE = float(env_str("LOCKSTEP_HEARTBEAT_STALE", "60"))
 LOCKSTEP_MONITOR_INTERVAL = float(env_str("LOCKSTEP_MONITOR_INTERVAL", "2"))
 LOCKSTEP_FAULT_GRACE = float(env_str("LOCKSTEP_FAULT_GRACE", "10"))
 LOCKSTEP_FAULT_RECOVERY = float(env_str("LOCKSTEP_FAULT_RECOVERY", "30"))
+# How long one answer of a cluster's LDAP may take during a user-data sync, in seconds.
+LOCKSTEP_LDAP_TIMEOUT = float(env_str("LOCKSTEP_LDAP_TIMEOUT", "30"))
+# A user-data sync still running this many seconds after it started is taken to have
+# died with its worker: the next sync of its pairing takes over.
+LOCKSTEP_USERDATA_SYNC_TIMEOUT = float(env_str("LOCKSTEP_USERDATA_SYNC_TIMEOUT", "1800"))
 # A service is in breach when its newest consistent restore point is older than this many periods.
 LOCKSTEP_RPO_BREACH_PERIODS = float(env_str("LOCKSTEP_RPO_BREACH_PERIODS", "2"))
 # After an unplanned failover, how many seconds an operator may still roll it back.
