@@ -4,6 +4,7 @@ from backups import api as backups_api
 from backups import round_api
 from console import cluster_api
 from failover import api as failover_api
+from userdata import api as userdata_api
 
 urlpatterns = [
     path("clusters/", cluster_api.clusters, name="api-clusters"),
@@ -30,4 +31,11 @@ urlpatterns = [
          name="api-switchover-commit"),
     path("failover/switchovers/<id:pk>/resume/", failover_api.resume,
          name="api-switchover-resume"),
+    path("clusters/<slug:name>/directory/", userdata_api.cluster_directory,
+         name="api-cluster-directory"),
+    path("pairings/<id:pk>/user-data/", userdata_api.pairing_user_data,
+         name="api-pairing-user-data"),
+    path("pairings/<id:pk>/user-data/sync/", userdata_api.pairing_sync,
+         name="api-pairing-user-data-sync"),
+    path("user-data/runs/<id:pk>/", userdata_api.run_detail, name="api-user-data-run"),
 ]

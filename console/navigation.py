@@ -22,6 +22,7 @@ NAV = [
     NavItem("Services", "services", tuple(Role)),
     NavItem("Rounds", "rounds", tuple(Role)),
     NavItem("Failover", "failover", (Role.ADMINISTRATOR, Role.OPERATOR)),
+    NavItem("User data", "userdata", tuple(Role)),
     NavItem("Audit", "audit", (Role.ADMINISTRATOR,)),
 ]
 
