@@ -2,6 +2,8 @@
 target and the target snapshots the group (the restore point, S909); then retention.
 A round is consistent only here."""
 
+import logging
+
 from backups import fencing
 from backups.events import publish_round
 from backups.metadata import apply_table
@@ -15,6 +17,9 @@ from backups.retention import (
 from backups.transitions import move_round
 from backups.verification import verify_round
 from console.clusters import hiveserver2_of, webhdfs_of
+from userdata.syncing import request_after_round
+
+log = logging.getLogger(__name__)
 
 
 def finish_round(round_id: int) -> None:
@@ -52,7 +57,17 @@ def finish_round(round_id: int) -> None:
     crash = round_.crash_reason
     if move_round(round_, RoundState.CRASH_CONSISTENT if crash else RoundState.CONSISTENT,
                   crash):
+        _sync_user_data(round_)
         _retain(round_)
+
+
+def _sync_user_data(round_: Round) -> None:
+    """Queue the pairing's user-data sync. The round's verdict and its retention stand
+    whatever becomes of it: its run, shown on the round page, says how it went."""
+    try:
+        request_after_round(round_)
+    except Exception:
+        log.exception("the user-data sync after round %s was not queued", round_.pk)
 
 
 def _retain(round_: Round) -> None:
