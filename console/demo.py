@@ -21,6 +21,10 @@ from console.pairing import pair
 from console.roles import Role
 from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 from minicluster.services import hiveserver2_client
+from userdata.applying import apply_differences
+from userdata.comparison import compare
+from userdata.directories import read_directory
+from userdata.entries import TENANT, USER, make_entry
 
 DEMO_USERS = {"admin": Role.ADMINISTRATOR, "operator": Role.OPERATOR, "alice": Role.TENANT}
 DEMO_TENANT = "acme"
@@ -28,6 +32,11 @@ BILLS_DIR = f"{SNAPSHOT_ROOT}/acme/bills"
 CUSTOMERS = [(1, "Ada Lovelace"), (2, "Grace Hopper"), (3, "Edsger Dijkstra"),
              (4, "Barbara Liskov"), (5, "Donald Knuth")]
 SERVICE_NAME = "bill clearing"
+# The demo tenant's people in site-a's directory: (uid, name, uidNumber). Site-b's starts
+# without them; the first consistent round's user-data sync brings them there.
+DEMO_PEOPLE = [("alice", "Alice Liddell", "2001"), ("bob", "Bob Marley", "2002"),
+               ("carol", "Carol Shaw", "2003"), ("dave", "Dave Cutler", "2004")]
+DEMO_TENANT_GID = "3001"
 
 
 def demo_passwords(var_dir: Path) -> dict[str, str]:
@@ -65,6 +74,8 @@ def register_sites(layout: Layout) -> dict[str, Cluster]:
             "hiveserver2_host": HOST, "hiveserver2_port": ports.hiveserver2,
             "hiveserver2_password": layout.account_password(CONSOLE_USER),
             "zookeeper_hosts": layout.zookeeper_hosts(site), "ldap_url": layout.ldap_url(site),
+            "ldap_base_dn": layout.ldap_suffix(site), "ldap_bind_dn": layout.ldap_console_dn(site),
+            "ldap_password": layout.account_password(CONSOLE_USER),
             "snapshot_root": SNAPSHOT_ROOT,
             "table_location_prefix": f"file:{layout.site_root(site)}",
             "nodes": 1, "cores": os.cpu_count(),
@@ -95,9 +106,25 @@ def write_bill_clearing_data(layout: Layout, site: str = "site-a") -> None:
                    "(2, 19.0, '2026-11-25')")
 
 
+def seed_directory(cluster: Cluster) -> None:
+    """The demo tenant and its people in the cluster's directory (changed only where they
+    differ, and audited like a sync's changes)."""
+    people = {name: make_entry(USER, name, cn=cn, sn=cn.split()[-1], mail=f"{name}@acme.example",
+                               uidNumber=number, gidNumber=DEMO_TENANT_GID,
+                               homeDirectory=f"/home/{name}", loginShell="/bin/bash")
+              for name, cn, number in DEMO_PEOPLE}
+    tenant = make_entry(TENANT, DEMO_TENANT, gidNumber=DEMO_TENANT_GID,
+                        memberUid=[name for name, _, _ in DEMO_PEOPLE],
+                        description="ACME Billing")
+    wanted = {USER: people, TENANT: {DEMO_TENANT: tenant}}
+    apply_differences(compare(wanted, read_directory(cluster), remove=False), cluster,
+                      by="seed_demo")
+
+
 def seed_bill_clearing(layout: Layout, by: str = "admin") -> Service:
     """Register and pair the two sites, write the data and define the service."""
     clusters = register_sites(layout)
+    seed_directory(clusters["site-a"])
     pairing = Pairing.objects.filter(primary=clusters["site-a"]).first() or pair(
         clusters["site-a"], clusters["site-b"], by=by)
     write_bill_clearing_data(layout)
