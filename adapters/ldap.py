@@ -193,12 +193,13 @@ class Ldap:
         """A bound, pipelining session; `timeout`: seconds one answer may take."""
         server = Server(self.url, get_info=NONE, connect_timeout=self.timeout)
         try:
-            # A receive timeout keeps ldap3's receiver thread listening through a quiet
-            # spell; without one the socket keeps the connect timeout, and the first
-            # pause longer than that ends the session.
             connection = Connection(server, self.bind_dn, self.password, auto_bind=True,
-                                    client_strategy=ASYNC,
-                                    receive_timeout=max(1, round(timeout)))
+                                    client_strategy=ASYNC)
+            # ldap3 leaves the connect timeout on the socket, and its receiver thread
+            # ends the session at the first quiet spell longer than that (a receive
+            # timeout instead keeps it spinning on the closed socket after unbind). A
+            # blocking socket waits; `timeout` bounds each answer in get_response.
+            connection.socket.settimeout(None)
         except LDAPBindError as error:
             raise LdapError(f"LDAP at {self.url} refused the sign-in of {self.bind_dn}: "
                             f"{error}") from error
