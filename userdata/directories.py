@@ -11,7 +11,7 @@ from console.clusters import ldap_of
 from console.models import Cluster
 from userdata.entries import KINDS, Entry, Kind, Snapshot, entry_from_ldap, fold
 
-PAGE_SIZE = 500
+PAGE_SIZE = 2000
 # Entries asked for by name in one search: a filter of this many alternatives.
 BATCH = 200
 
@@ -56,9 +56,8 @@ def read_kind(session: LdapSession, cluster: Cluster, kind: Kind,
     """Every entry of `kind` (that also matches the filter `condition`), by folded key, a
     page at a time."""
     found = {}
-    search_filter = f"(&{kind.filter}{condition})" if condition else kind.filter
-    for item in session.search(unit_dn(cluster, kind), search_filter, kind.attributes,
-                               PAGE_SIZE):
+    for item in session.search(unit_dn(cluster, kind), _filter(kind, condition),
+                               kind.attributes, PAGE_SIZE):
         entry = entry_from_ldap(kind, item)
         if entry is not None:
             found[fold(entry.key)] = entry
@@ -76,12 +75,18 @@ def read_where(session: LdapSession, cluster: Cluster, kind: Kind, attribute: st
     return found
 
 
-def list_keys(session: LdapSession, cluster: Cluster, kind: Kind) -> set[str]:
-    """The folded keys of every entry of `kind`: its naming attribute alone."""
+def list_keys(session: LdapSession, cluster: Cluster, kind: Kind,
+              condition: str = "") -> set[str]:
+    """The folded keys of every entry of `kind` (that also matches the filter
+    `condition`): its naming attribute alone."""
     return {fold(item.attributes[kind.key][0])
-            for item in session.search(unit_dn(cluster, kind), kind.filter, [kind.key],
-                                       PAGE_SIZE)
+            for item in session.search(unit_dn(cluster, kind), _filter(kind, condition),
+                                       [kind.key], PAGE_SIZE)
             if item.attributes.get(kind.key)}
+
+
+def _filter(kind: Kind, condition: str) -> str:
+    return f"(&{kind.filter}{condition})" if condition else kind.filter
 
 
 def read_directory(cluster: Cluster) -> Snapshot:

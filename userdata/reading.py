@@ -23,7 +23,6 @@ from userdata.directories import (
     list_keys,
     open_directory,
     read_directory,
-    read_kind,
     read_where,
 )
 from userdata.entries import KINDS, Entry, Kind, Snapshot
@@ -84,13 +83,20 @@ def _read_selectively(pairing: Pairing, since: datetime,
 
 def _kind_selectively(kind: Kind, primary: Side, secondary: Side, since: datetime,
                       drift: set[str]) -> tuple[dict[str, Entry], dict[str, Entry]] | None:
-    keys = [list_keys(*side, kind) for side in (primary, secondary)]
-    changed = [read_kind(*side, kind, changed_since(since)) for side in (primary, secondary)]
-    wanted = set(changed[0]) | set(changed[1]) | (keys[0] ^ keys[1]) | drift
+    sides = (primary, secondary)
+
+    def names(side: Side) -> tuple[set[str], set[str]]:
+        return list_keys(*side, kind), list_keys(*side, kind, changed_since(since))
+
+    # Side by side: each listing waits mostly on its own server.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (keys_p, changed_p), (keys_s, changed_s) = pool.map(names, sides)
+    keys, changed = (keys_p, keys_s), (changed_p, changed_s)
+    wanted = changed[0] | changed[1] | (keys[0] ^ keys[1]) | drift
     if len(wanted) > max(SELECTIVE_MINIMUM, SELECTIVE_SHARE * max(map(len, keys))):
         return None
-    found = [{**changed[n], **read_where(*side, kind, kind.key, (wanted & keys[n]) - set(
-        changed[n]))} for n, side in enumerate((primary, secondary))]
+    found = [read_where(*side, kind, kind.key, wanted & keys[n])
+             for n, side in enumerate(sides)]
     # The secondary's holders of the primary's numbers, and the primary's entries of the
     # same names: an unchanged pair is equal, so one step covers every conflict.
     holders = read_where(*secondary, kind, kind.identity,
