@@ -3,8 +3,8 @@ SQLite database beside it, both sites registered and paired, and a real RQ worke
 
 `Bench(name, offset)` is a context manager: on entry it makes a temporary var
 directory, points LOCKSTEP_VAR and LOCKSTEP_PORT_OFFSET at it (before django.setup()),
-migrates, starts every service of the mini cluster on the shifted ports and pairs
-site-a with site-b; on exit it stops what it started and removes the directory.
+migrates and starts every service of the mini cluster (or the kinds named) on the
+shifted ports; on exit it stops what it started and removes the directory.
 Not a benchmark itself.
 """
 
@@ -65,9 +65,11 @@ def report(name: str, figures: dict, baseline: dict, targets: dict, met: bool) -
 class Bench:
     layout: Layout  # the settings' mini cluster, known once __enter__ has set Django up
 
-    def __init__(self, name: str, offset: int) -> None:
+    def __init__(self, name: str, offset: int, kinds: tuple[str, ...] = ()) -> None:
         self.name = name
         self.offset = offset
+        # The kinds of service to start (`ldap`, `webhdfs`...); none named: all of them.
+        self.kinds = kinds
         self.var = Path(tempfile.mkdtemp(prefix=f"lockstep-{name}-"))
 
     def __enter__(self) -> "Bench":
@@ -87,8 +89,10 @@ class Bench:
         self.layout = settings.MINICLUSTER
         assert self.layout.var_dir == self.var / "minicluster", self.layout
         started = time.perf_counter()
+        chosen = [service for service in services.services(self.layout)
+                  if not self.kinds or service.name.rpartition("/")[2] in self.kinds]
         try:
-            services.up(self.layout)
+            services.start(self.layout, chosen)
         except BaseException:
             services.down(self.layout)
             shutil.rmtree(self.var, ignore_errors=True)
@@ -132,8 +136,14 @@ class Bench:
         return self.layout.site_root(site)
 
     def pair(self):
-        from console.models import Cluster
         from console.pairing import pair
+
+        clusters = self.register()
+        return pair(clusters["site-a"], clusters["site-b"], by="benchmark")
+
+    def register(self) -> dict:
+        """Both sites registered with the console, by name."""
+        from console.models import Cluster
         from minicluster.layout import CONSOLE_USER, HOST, SITES
 
         clusters = {}
@@ -145,10 +155,13 @@ class Bench:
                 hiveserver2_host=HOST, hiveserver2_port=ports.hiveserver2,
                 hiveserver2_password=self.layout.account_password(CONSOLE_USER),
                 zookeeper_hosts=self.layout.zookeeper_hosts(site),
-                ldap_url=self.layout.ldap_url(site), snapshot_root="/data",
+                ldap_url=self.layout.ldap_url(site),
+                ldap_base_dn=self.layout.ldap_suffix(site),
+                ldap_bind_dn=self.layout.ldap_console_dn(site),
+                ldap_password=self.layout.account_password(CONSOLE_USER), snapshot_root="/data",
                 table_location_prefix=f"file:{self.layout.site_root(site)}",
                 nodes=3, cores=48, memory_gib=384, storage_tib="120.00")
-        return pair(clusters["site-a"], clusters["site-b"], by="benchmark")
+        return clusters
 
     def service(self, pairing, paths: list[str], name: str, retention: int = 3,
                 tables: tuple[str, ...] = ()):
