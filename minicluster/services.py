@@ -6,6 +6,7 @@ test suite's session fixtures, so tests run against the same processes as the de
 
 import importlib.util
 import shutil
+import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -263,6 +264,11 @@ def ldap_directory_access(layout: Layout, site: str) -> str:
     )
 
 
+# What the user-data sync looks entries up by (names, numbers, members): without these,
+# each lookup of a few hundred names scans the whole directory.
+LDAP_INDEXES = "index objectClass,uid,cn,uidNumber,gidNumber,memberUid eq\n"
+
+
 def ldap_service(layout: Layout, site: str) -> Service:
     """Debian's slapd with one MDB database for the site's users, groups and tenants."""
     port = layout.sites[site].ldap
@@ -280,8 +286,16 @@ def ldap_service(layout: Layout, site: str) -> Service:
             f"modulepath /usr/lib/ldap\nmoduleload back_mdb\n{LDAP_GLOBAL_ACCESS}"
             f"database mdb\nmaxsize 104857600\nsuffix \"{suffix}\"\n"
             f"rootdn \"{layout.ldap_admin_dn(site)}\"\nrootpw {layout.ldap_password()}\n"
-            f"directory {ldap_dir / 'data'}\n{ldap_directory_access(layout, site)}"
+            f"directory {ldap_dir / 'data'}\n{LDAP_INDEXES}"
+            f"{ldap_directory_access(layout, site)}"
         )
+        # An index added to a directory that already holds entries knows none of them
+        # until they are indexed again: searches through it would miss them.
+        if (ldap_dir / "data" / "data.mdb").exists():
+            indexed = subprocess.run(["/usr/sbin/slapindex", "-q", "-f", str(config)],
+                                     capture_output=True, text=True, check=False)
+            if indexed.returncode:
+                raise MiniClusterError(f"{site}/ldap: slapindex failed: {indexed.stderr}")
 
     def seed() -> None:
         admin = Ldap(url, layout.ldap_admin_dn(site), layout.ldap_password())

@@ -16,7 +16,7 @@ import pytest
 import redis
 from django.core.management import CommandError, call_command
 
-from adapters.ldap import Ldap
+from adapters.ldap import Ldap, Write
 from adapters.webhdfs import WebHdfs
 from minicluster import processes, services
 from minicluster.layout import BASE_REDIS_PORT, CONSOLE_USER, HOST, Layout
@@ -137,3 +137,23 @@ def test_spark_is_not_started_where_its_account_cannot_reach(settings):
             services.hiveserver2_service(layout, "site-a").prepare()
     finally:
         shutil.rmtree(closed)
+
+
+def test_a_restarted_directory_is_indexed_again_and_finds_what_it_held(own_layout: Layout):
+    site = "site-a"
+    started = [services.ldap_service(own_layout, site)]
+    services.start(own_layout, started)
+    admin = Ldap(own_layout.ldap_url(site), own_layout.ldap_admin_dn(site),
+                 own_layout.ldap_password())
+    people = own_layout.ldap_people(site)
+    with admin.session() as session:
+        [added] = session.apply([Write("add", f"uid=probe,{people}", {
+            "uid": ["probe"], "cn": ["Probe"], "sn": ["Probe"]}, ("inetOrgPerson",))])
+    assert added.ok
+    services.down(own_layout)
+    # Started again over its data: slapindex runs first (an index added since would
+    # otherwise miss every entry written before it).
+    services.start(own_layout, started)
+    with admin.session() as session:
+        found = [item.dn for item in session.search(people, "(uid=probe)", ["uid"])]
+    assert found == [f"uid=probe,{people}"]
