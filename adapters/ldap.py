@@ -155,7 +155,8 @@ class LdapSession:
         if write.operation == "modify":
             changes: dict[str, list[tuple]] = {
                 name: [(MODIFY_REPLACE, values)] for name, values in write.attributes.items()}
-            classes = [(MODIFY_ADD, list(write.object_classes))] if write.object_classes else []
+            classes: list[tuple[str, list[str]]] = (
+                [(MODIFY_ADD, list(write.object_classes))] if write.object_classes else [])
             if write.removed_classes:
                 classes.append((MODIFY_DELETE, list(write.removed_classes)))
             if classes:

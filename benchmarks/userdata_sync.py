@@ -63,7 +63,8 @@ def change_one_percent(bench, cluster, rng: random.Random, round_no: int) -> dic
     current = read_directory(cluster)
     chosen = rng.sample(sorted(current[USER]), USERS // 100)
     chosen = [key for key in chosen if key.startswith("user")]
-    writes, members = [], {}
+    writes: list[Write] = []
+    members: dict[str, set[str]] = {}
     by_member = {uid: t for t in current[TENANT].values() for uid in t.members}
     counts = {"changed": 0, "created": 0, "removed": 0}
     for index, key in enumerate(chosen):
@@ -83,9 +84,9 @@ def change_one_percent(bench, cluster, rng: random.Random, round_no: int) -> dic
             counts["created"] += 1
         else:
             writes.append(Write("delete", entry_dn(cluster, USER, key)))
-            tenant = by_member.get(key)
-            if tenant is not None:
-                members.setdefault(tenant.key, set(tenant.members)).discard(key)
+            left = by_member.get(key)
+            if left is not None:
+                members.setdefault(left.key, set(left.members)).discard(key)
             counts["removed"] += 1
     writes += [Write("modify", entry_dn(cluster, TENANT, name), {"memberUid": sorted(uids)})
                for name, uids in members.items()]
@@ -102,7 +103,7 @@ def ldapsearch_dump(bench) -> tuple[float, int]:
     reads them, as the console's account (best of three)."""
     layout = bench.layout
     password_file = layout.var_dir / "lockstep-password"
-    best = None
+    best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
         dump = subprocess.run(
@@ -114,7 +115,7 @@ def ldapsearch_dump(bench) -> tuple[float, int]:
              "loginShell", "memberUid", "description"],
             capture_output=True, check=True)
         elapsed = time.perf_counter() - started
-        best = elapsed if best is None else min(best, elapsed)
+        best = min(best, elapsed)
     entries = dump.stdout.count(b"\ndn: ") + dump.stdout.startswith(b"dn: ")
     return best, entries
 

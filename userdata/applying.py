@@ -17,7 +17,6 @@ from console import audit
 from console.models import AuditEntry, Cluster
 from userdata.comparison import WRITING, Action, Difference
 from userdata.directories import entry_dn, open_directory, unit_dn
-from userdata.entries import Entry
 
 AUDIT_BATCH = 200
 
@@ -49,7 +48,7 @@ def left_alone(difference: Difference, dry_run: bool) -> Outcome:
 
 def _modify(dn: str, difference: Difference) -> Write | None:
     """The change that gives the entry at `dn` the primary's values, or None."""
-    before, after = difference.before, difference.after
+    before, after = difference.found, difference.wanted
     changed = {name: values[1] for name, values in difference.changed.items()}
     if not changed:
         return None
@@ -64,8 +63,8 @@ def _rename(difference: Difference, target: Cluster) -> Write | None:
     """Phase one: a rename."""
     if difference.action is Action.RENAME:
         kind = difference.kind
-        return Write("rename", entry_dn(target, kind, difference.before.key),
-                     new_rdn=rdn(kind.key, difference.after.key))
+        return Write("rename", entry_dn(target, kind, difference.found.key),
+                     new_rdn=rdn(kind.key, difference.wanted.key))
     return None
 
 
@@ -73,20 +72,20 @@ def _add_or_change(difference: Difference, target: Cluster) -> Write | None:
     """Phase two: an addition, or a change (of a renamed entry, under its new name)."""
     kind = difference.kind
     if difference.action is Action.ADD:
-        entry: Entry = difference.after
+        entry = difference.wanted
         return Write("add", entry_dn(target, kind, entry.key), entry.add_attributes(),
                      entry.object_classes)
     if difference.action is Action.UPDATE:
-        return _modify(entry_dn(target, kind, difference.before.key), difference)
+        return _modify(entry_dn(target, kind, difference.found.key), difference)
     if difference.action is Action.RENAME:
-        return _modify(entry_dn(target, kind, difference.after.key), difference)
+        return _modify(entry_dn(target, kind, difference.wanted.key), difference)
     return None
 
 
 def _remove(difference: Difference, target: Cluster) -> Write | None:
     """Phase three: a removal."""
     if difference.action is Action.REMOVE:
-        return Write("delete", entry_dn(target, difference.kind, difference.before.key))
+        return Write("delete", entry_dn(target, difference.kind, difference.found.key))
     return None
 
 

@@ -38,6 +38,20 @@ class Difference:
     problem: str = ""
 
     @property
+    def wanted(self) -> Entry:
+        """The primary's entry, which an addition, update, rename or conflict has."""
+        if self.after is None:
+            raise ValueError(f"a {self.action} of {self.key} has no entry on the primary")
+        return self.after
+
+    @property
+    def found(self) -> Entry:
+        """The secondary's entry, which an update, rename, removal or kept entry has."""
+        if self.before is None:
+            raise ValueError(f"a {self.action} of {self.key} has no entry on the secondary")
+        return self.before
+
+    @property
     def changed(self) -> dict[str, tuple[list[str], list[str]]]:
         """Each attribute whose values differ: (before, after)."""
         before = self.before.values if self.before else {}
@@ -53,11 +67,11 @@ class Difference:
         if self.action in (Action.REMOVE, Action.KEEP):
             return "only on the secondary"
         if self.action is Action.ADD:
-            identity = self.after.identity
+            identity = self.wanted.identity
             return f"new, {self.kind.identity} {identity}" if identity else "new"
         parts = [_change_text(name, *values) for name, values in self.changed.items()]
         if self.action is Action.RENAME:
-            parts.insert(0, f"renamed from {self.before.key}")
+            parts.insert(0, f"renamed from {self.found.key}")
         return "; ".join(parts)
 
 

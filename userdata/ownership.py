@@ -8,9 +8,10 @@ is the user whose session created the table, on the secondary the console's acco
 """
 
 from collections import deque
+from collections.abc import Iterator
 
 from adapters.hiveserver2 import HiveServer2Error
-from adapters.webhdfs import WebHdfs, WebHdfsError
+from adapters.webhdfs import Status, WebHdfs, WebHdfsError
 from backups.metadata import TableNotFound, describe_table, split_table_name
 from backups.models import Component, DataSet
 from console.clusters import hiveserver2_of, webhdfs_of
@@ -65,9 +66,9 @@ def _roots(pairing: Pairing) -> list[str]:
         "storage_path", flat=True)))
 
 
-def _walk(client: WebHdfs, roots: list[str], limit: int):
+def _walk(client: WebHdfs, roots: list[str], limit: int) -> Iterator[tuple[str, Status]]:
     """(path, status) of each root and what lies beneath it, breadth first, `limit` in all."""
-    pending = deque()
+    pending: deque[tuple[str, Status]] = deque()
     for root in roots:
         status = client.status(root, strict=False)
         if status is not None:
@@ -104,7 +105,7 @@ def unknown_owner_report(pairing: Pairing, service_accounts: set[str]
         users, tenants = _known(pairing.secondary, owners, groups)
     except (WebHdfsError, DirectoryUnavailable) as error:
         return [{"path": "", "owner": "", "group": "", "unknown": f"not checked: {error}"}], 0
-    report = []
+    report: list[dict[str, str]] = []
     for path, status in listed:
         unknown = [what for what, name, known in (
             ("owner", status["owner"], users | accounts),

@@ -151,7 +151,8 @@ def _since(run: SyncRun) -> datetime | None:
         return None
     compared = run.pairing.user_data_runs.filter(state__in=COMPARING_STATES)
     last, last_full = compared.first(), compared.filter(since__isnull=True).first()
-    if last is None or last_full is None or last_full.started_at < clock.now() - FULL_EVERY:
+    full_at = last_full.started_at if last_full is not None else None
+    if last is None or full_at is None or full_at < clock.now() - FULL_EVERY:
         return None
     return last.started_at
 
@@ -212,7 +213,8 @@ def outcome_json(outcome: Outcome) -> dict:
 
 
 def _listed(outcomes: list[Outcome]) -> list[dict]:
-    problems, rest = [], []
+    problems: list[Outcome] = []
+    rest: list[Outcome] = []
     for outcome in outcomes:
         problem = (outcome.result == Result.REFUSED
                    or outcome.difference.action is Action.CONFLICT)
@@ -221,8 +223,9 @@ def _listed(outcomes: list[Outcome]) -> list[dict]:
 
 
 def _audit_run(run: SyncRun) -> None:
-    outcome = {RunState.FAILED: audit.Outcome.FAILED,
-               RunState.SKIPPED: audit.Outcome.REFUSED}.get(run.state, audit.Outcome.SUCCESS)
+    outcomes: dict[str, str] = {RunState.FAILED: audit.Outcome.FAILED,
+                                RunState.SKIPPED: audit.Outcome.REFUSED}
+    outcome = outcomes.get(run.state, audit.Outcome.SUCCESS)
     counts = ", ".join(f"{n} {name}" for name, n in run.counts.items())
     audit.unsaved(run.by, "userdata.dry_run" if run.dry_run else "userdata.sync", run,
                   outcome, run.reason or counts or "no differences", actor_of(run.by)).save()
