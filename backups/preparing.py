@@ -139,6 +139,12 @@ def _schedule(policy: BackupPolicy, now: datetime) -> Round | None:
     return prepare_round(policy.service, moment)
 
 
+def holding(holder: Round) -> str:
+    """The sentence that names the round holding a service's claim."""
+    return (f"The round at {holder.moment:%H:%M:%S} is {holder.get_state_display()}: one "
+            "round of a service runs at a time.")
+
+
 def run_now(service: Service) -> Round:
     """A round a few seconds from now, outside the policy's schedule; refused while
     another round of the service is prepared or running, or while a failover holds the
@@ -148,9 +154,7 @@ def run_now(service: Service) -> Round:
         raise RoundRefused(held)
     holder = claim_holder(service)
     if holder is not None:
-        raise RoundRefused(
-            f"The round at {holder.moment:%H:%M:%S} is {holder.get_state_display()}: one "
-            "round of a service runs at a time. Wait for it to end, or cancel it on its page.")
+        raise RoundRefused(f"{holding(holder)} Wait for it to end, or cancel it on its page.")
     round_ = prepare_round(service, clock.now().replace(microsecond=0) + RUN_NOW_LEAD)
     if round_ is None or round_.state == RoundState.SKIPPED:
         raise RoundRefused("Another round of the service started just now: wait for it to "

@@ -14,7 +14,7 @@ from adapters.webhdfs import WebHdfsError
 from backups import fencing, queueing
 from backups.events import publish_round
 from backups.models import DataSetTask, Round, RoundState, Service, TaskState
-from backups.preparing import claim_holder
+from backups.preparing import claim_holder, holding
 from backups.transitions import move_round, move_task
 from console import clock
 from console.clusters import webhdfs_of
@@ -96,9 +96,8 @@ def _claim_refusal(round_: Round) -> str | None:
     holder = claim_holder(round_.service)
     if holder is None or holder.pk == round_.pk:
         return None
-    return (f"The round at {holder.moment:%H:%M:%S} is {holder.get_state_display()}: one "
-            "round of a service runs at a time. Cancel it on its page to retry this one "
-            "(once it has taken its snapshot, this one can no longer be retried).")
+    return (f"{holding(holder)} Cancel it on its page to retry this one (once it has taken "
+            "its snapshot, this one can no longer be retried).")
 
 
 def _snapshot_refusal(round_: Round) -> str | None:
