@@ -8,24 +8,29 @@ A failover (the old primary failed; the secondary becomes primary):
    cannot be cancelled half-way, and a cancelled copy finishes the file in flight);
 2. rolled back: each service's data sets on the secondary return to that service's own
    last consistent restore point, its tables to that round's metadata;
-3. primary written: role=primary in the new epoch, in the secondary's own ZooKeeper;
-4. old primary written: role=secondary in the new epoch, in the old primary's ZooKeeper
+3. user data synced: the old primary's users, tenants and groups are synced to the
+   secondary one last time, when its directory still answers; when it does not, the
+   secondary keeps what the last sync wrote, and the step notes when that was (the
+   failover never waits for a cluster that is gone);
+4. primary written: role=primary in the new epoch, in the secondary's own ZooKeeper;
+5. old primary written: role=secondary in the new epoch, in the old primary's ZooKeeper
    if it answers (otherwise it is fenced when it returns: failover/reversal.py);
-5. pairing swapped: the console's pairing takes the new roles and epoch.
+6. pairing swapped: the console's pairing takes the new roles and epoch.
 
 The pairing's backups are paused from the moment the switchover is recorded
 (failover/holds.py), before the first step: no round can start behind step 1's back.
 That moment is recorded as `backups_paused`, with each service's policy as it was.
 
-A rollback of a failover runs 1, 3, 4 and 5 the other way: the old primary was left as the
+A rollback of a failover runs every step but 2 the other way: the old primary was left as the
 failover found it, so there is nothing to revert.
 
-The secondary refuses applications' writes until step 3 (its WebHDFS answers
+The secondary refuses applications' writes until step 4 (its WebHDFS answers
 StandbyException), so nothing but the console writes there while step 2 runs; and once
 step 2 is recorded it never runs again, so a resumed failover cannot undo what
 applications wrote to the new primary.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -42,6 +47,10 @@ from failover.events import publish_switchover
 from failover.identity import ClusterRole
 from failover.models import Switchover, SwitchoverKind
 from failover.reversal import IdentityConflict, write_role
+from userdata.models import RunState, Trigger
+from userdata.syncing import last_synced, summary, sync_pairing
+
+log = logging.getLogger(__name__)
 
 # A round that ended before the switchover may still have a copy finishing its file in
 # flight: rounds that ended this long before it are waited for too.
@@ -109,6 +118,31 @@ def revert_services(switchover: Switchover) -> None:
         publish_switchover(switchover)
 
 
+def sync_user_data(switchover: Switchover) -> None:
+    try:
+        run = sync_pairing(switchover.pairing, by=switchover.by, trigger=Trigger.FAILOVER)
+    except Exception as error:
+        # The switchover never stands on the user-data sync: a fault of the sync itself is
+        # noted, with the run's page holding the detail, and the switchover goes on.
+        log.exception("switchover %s: user-data sync", switchover.pk)
+        _note_unsynced(switchover, f"the sync stopped on an unexpected error ({error})")
+        return
+    if run.state == RunState.SYNCED:
+        note(switchover, f"User data synced from {switchover.old_primary} to "
+                         f"{switchover.new_primary}: sync #{run.pk} ({summary(run)}).")
+    else:
+        _note_unsynced(switchover, f"sync #{run.pk} {run.get_state_display()}: "
+                                   f"{run.reason or 'entries were left apart, see its page'}")
+
+
+def _note_unsynced(switchover: Switchover, what: str) -> None:
+    last = last_synced(switchover.pairing)
+    held = (f"what sync #{last.pk} wrote at {last.finished_at:%Y-%m-%d %H:%M:%S} UTC"
+            if last is not None else "no synced user data: no sync of this pairing finished")
+    note(switchover, f"User data not synced from {switchover.old_primary} ({what}); "
+                     f"{switchover.new_primary} holds {held}.")
+
+
 def write_new_primary(switchover: Switchover) -> None:
     try:
         write_role(switchover.new_primary, ClusterRole.PRIMARY, switchover.epoch_after,
@@ -150,6 +184,7 @@ Step = Callable[[Switchover], None]
 FAILOVER_STEPS: list[tuple[str, Step]] = [
     ("rounds_stopped", stop_rounds_in_flight),
     ("rolled_back", revert_services),
+    ("user_data_synced", sync_user_data),
     ("primary_written", write_new_primary),
     ("old_primary_written", write_old_primary),
     ("pairing_swapped", swap_pairing),

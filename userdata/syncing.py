@@ -49,6 +49,13 @@ def settings_of(pairing: Pairing) -> SyncSettings:
     return SyncSettings.objects.get_or_create(pairing=pairing)[0]
 
 
+def last_synced(pairing: Pairing) -> SyncRun | None:
+    """The pairing's newest sync that wrote to its secondary in its current direction."""
+    return pairing.user_data_runs.filter(
+        dry_run=False, state__in={RunState.SYNCED, RunState.INCOMPLETE},
+        source=pairing.primary.name).first()
+
+
 def job_id(run: SyncRun) -> str:
     return f"lockstep-userdata-{run.pk}"
 
@@ -201,6 +208,16 @@ def _counts(outcomes: list[Outcome]) -> dict[str, int]:
                 ("refused",) if outcome.result == Result.REFUSED else ())):
             counts[name] = counts.get(name, 0) + 1
     return counts
+
+
+_DONE = {"add": "added", "update": "updated", "rename": "renamed", "remove": "removed",
+         "keep": "kept", "conflict": "in conflict", "refused": "refused"}
+
+
+def summary(run: SyncRun) -> str:
+    """What the run did, in words: "2 added, 1 updated", or "no change"."""
+    return ", ".join(f"{count} {_DONE.get(action, action)}"
+                     for action, count in sorted(run.counts.items())) or "no change"
 
 
 def outcome_json(outcome: Outcome) -> dict:

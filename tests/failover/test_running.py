@@ -44,7 +44,8 @@ def assert_failed_over(clusters, pairing) -> None:
     assert (pairing.primary.name, pairing.epoch) == ("site-b", 2)
 
 
-@pytest.mark.parametrize("last_done", ["rolled_back", "primary_written", "old_primary_written"])
+@pytest.mark.parametrize("last_done", ["rolled_back", "user_data_synced", "primary_written",
+                                       "old_primary_written"])
 def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
     last_done, bills_only, pairing, clusters, tenant_data, minicluster, monkeypatch
 ):
@@ -68,7 +69,7 @@ def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
     switchover.refresh_from_db()
     assert switchover.state == SwitchoverState.DONE, switchover.error
     assert list(switchover.steps) == ["confirmed", "backups_paused", "rounds_stopped",
-                                      "rolled_back", "primary_written",
+                                      "rolled_back", "user_data_synced", "primary_written",
                                       "old_primary_written", "pairing_swapped"]
     assert_failed_over(clusters, pairing)
     bills = tenant_data.bills

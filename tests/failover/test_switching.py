@@ -77,8 +77,9 @@ def test_a_confirmed_failover_lands_the_secondary_on_its_last_restore_point(
     switchover = Switchover.objects.get(pk=started.pk)
     assert switchover.state == SwitchoverState.DONE, switchover.error
     assert list(switchover.steps) == ["fault_seen", "prompted", "confirmed", "backups_paused",
-                                      "rounds_stopped", "rolled_back", "primary_written",
-                                      "old_primary_written", "pairing_swapped"]
+                                      "rounds_stopped", "rolled_back", "user_data_synced",
+                                      "primary_written", "old_primary_written",
+                                      "pairing_swapped"]
     for path in (bills, table):
         assert listing(secondary, path) == listing(secondary, in_point(path, point.name))
         assert tree(secondary, path) == tree(secondary, in_point(path, point.name))
@@ -183,8 +184,8 @@ def test_a_failover_rolled_back_within_its_window_makes_the_old_primary_primary_
     switchover.refresh_from_db()
     assert rollback.state == SwitchoverState.DONE, rollback.error
     assert (switchover.state, switchover.decided_by) == (SwitchoverState.ROLLED_BACK, "olga")
-    assert list(rollback.steps) == ["confirmed", "rounds_stopped", "primary_written",
-                                    "old_primary_written", "pairing_swapped"]
+    assert list(rollback.steps) == ["confirmed", "rounds_stopped", "user_data_synced",
+                                    "primary_written", "old_primary_written", "pairing_swapped"]
     site_a, site_b = clusters["site-a"], clusters["site-b"]
     assert identity_of(site_a) == ("primary", 3, "site-b")
     assert identity_of(site_b) == ("secondary", 3, "site-a")
