@@ -1,8 +1,9 @@
 """HiveServer2 (Hive, or the Spark Thrift Server) over its Thrift protocol, via pyhive."""
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 import thrift_sasl
 from pyhive import hive
@@ -14,6 +15,12 @@ log = logging.getLogger(__name__)
 
 class HiveServer2Error(Exception):
     """A HiveServer2 that does not answer or refuses a statement; the message says which."""
+
+
+class Queries(Protocol):
+    """What runs statements: a client (a session per statement) or one session."""
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple]: ...
 
 
 class HiveServer2:
@@ -35,19 +42,16 @@ class HiveServer2:
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple]:
         """Run one statement on a fresh connection and return its rows (empty for DDL)."""
+        with self.session() as session:
+            return session.query(sql, parameters)
+
+    @contextmanager
+    def session(self) -> Iterator["HiveSession"]:
+        """One connection for several statements: each session costs the server a sign-in
+        and a Spark session, which a page or round running many statements pays once."""
         connection = self._connect()
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql, parameters)
-            return cursor.fetchall() if cursor.description else []
-        except (TTransportException, OSError) as error:  # the server stalled or went away
-            raise HiveServer2Error(
-                f"HiveServer2 at {self.host}:{self.port} stopped answering during "
-                f"{sql.split()[0]} (timeout {self.timeout:g} s): {error}") from error
-        except hive.Error as error:
-            raise HiveServer2Error(
-                f"HiveServer2 refused {sql.split()[0]}: {_reason(error)}"
-            ) from error
+            yield HiveSession(self, connection)
         finally:
             _close(connection)
 
@@ -85,6 +89,30 @@ class HiveServer2:
             return self.query("SELECT 1") == [(1,)]
         except HiveServer2Error:
             return False
+
+
+class HiveSession:
+    """Statements run one after another on one connection (not shared across threads)."""
+
+    def __init__(self, server: HiveServer2, connection: hive.Connection) -> None:
+        self.server = server
+        self._connection = connection
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple]:
+        """Run one statement and return its rows (empty for DDL)."""
+        server = self.server
+        try:
+            cursor = self._connection.cursor()
+            cursor.execute(sql, parameters)
+            return cursor.fetchall() if cursor.description else []
+        except (TTransportException, OSError) as error:  # the server stalled or went away
+            raise HiveServer2Error(
+                f"HiveServer2 at {server.host}:{server.port} stopped answering during "
+                f"{sql.split()[0]} (timeout {server.timeout:g} s): {error}") from error
+        except hive.Error as error:
+            raise HiveServer2Error(
+                f"HiveServer2 refused {sql.split()[0]}: {_reason(error)}"
+            ) from error
 
 
 def _close(connection: hive.Connection) -> None:

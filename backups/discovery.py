@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from adapters.hiveserver2 import HiveServer2Error
+from adapters.hiveserver2 import HiveServer2Error, Queries
 from adapters.webhdfs import WebHdfsError
 from backups.metadata import (
     TableNotFound,
@@ -45,15 +45,18 @@ class Candidate:
         return f"{self.component}:{self.locator}"
 
 
-def storage_areas(cluster: Cluster, tenant: Tenant) -> list[str]:
+def storage_areas(cluster: Cluster, tenant: Tenant, hive: Queries | None = None) -> list[str]:
     """Where a table of `tenant` may keep its files: the tenant's HDFS roots and, in each
     warehouse of the cluster, its own databases' directories (`WAREHOUSE/DB.db`).
 
     A table's location is whatever its creator wrote, so it proves nothing about whose
     files lie there; the warehouse setting is the cluster administrator's.
     """
+    if hive is None:
+        with hiveserver2_of(cluster).session() as session:
+            return storage_areas(cluster, tenant, session)
     warehouses = [hdfs_path_of_location(location, cluster.table_location_prefix)
-                  for location in warehouse_locations(hiveserver2_of(cluster))]
+                  for location in warehouse_locations(hive)]
     return tenant.roots + [f"{warehouse.rstrip('/')}/{database}.db"
                            for warehouse in warehouses for database in tenant.database_names]
 
@@ -77,7 +80,7 @@ def discover(cluster: Cluster, tenant: Tenant) -> list[Candidate]:
     files lie in the tenant's storage areas."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         directories = pool.submit(lambda: list(_directories(cluster, tenant)))
-        tables = pool.submit(lambda: list(_tables(cluster, tenant)))
+        tables = pool.submit(_tables, cluster, tenant)
         found = directories.result() + tables.result()
         sizes = pool.map(lambda c: _size(cluster, c.storage_path), found)
         return [Candidate(c.component, c.locator, c.storage_path, size)
@@ -102,21 +105,23 @@ def _directories(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
                         for name, child in children if child["type"] == "DIRECTORY"]
 
 
-def _tables(cluster: Cluster, tenant: Tenant) -> Iterator[Candidate]:
-    hive = hiveserver2_of(cluster)
-    databases = {row[0] for row in hive.query("SHOW DATABASES")}
-    areas = storage_areas(cluster, tenant)
-    for database in tenant.database_names:
-        if database not in databases:
-            continue
-        for table in list_tables(hive, database):
-            candidate = _table_candidate(cluster, database, table)
-            if any(is_within(candidate.storage_path, area) for area in areas):
-                yield candidate
+def _tables(cluster: Cluster, tenant: Tenant) -> list[Candidate]:
+    found = []
+    with hiveserver2_of(cluster).session() as hive:
+        databases = {row[0] for row in hive.query("SHOW DATABASES")}
+        areas = storage_areas(cluster, tenant, hive)
+        for database in tenant.database_names:
+            if database not in databases:
+                continue
+            for table in list_tables(hive, database):
+                candidate = _table_candidate(cluster, hive, database, table)
+                if any(is_within(candidate.storage_path, area) for area in areas):
+                    found.append(candidate)
+    return found
 
 
-def _table_candidate(cluster: Cluster, database: str, table: str) -> Candidate:
-    info = describe_table(hiveserver2_of(cluster), database, table)
+def _table_candidate(cluster: Cluster, hive: Queries, database: str, table: str) -> Candidate:
+    info = describe_table(hive, database, table)
     component = Component.HIVE if info.is_hive else Component.SPARKSQL
     path = hdfs_path_of_location(info.location, cluster.table_location_prefix)
     return Candidate(component, f"{database}.{table}", path, None)
@@ -178,7 +183,7 @@ def _resolve_table(cluster: Cluster, tenant: Tenant, component: str, locator: st
             f"({', '.join(tenant.database_names)})."
         )
     try:
-        candidate = _table_candidate(cluster, database, table)
+        candidate = _table_candidate(cluster, hiveserver2_of(cluster), database, table)
     except TableNotFound as error:
         raise DataSetRefused(f"Table {database}.{table} does not exist on {cluster}.") from error
     except (HiveServer2Error, ValueError) as error:

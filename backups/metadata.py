@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from adapters.hiveserver2 import HiveServer2, HiveServer2Error
+from adapters.hiveserver2 import HiveServer2Error, Queries
 from backups import hiveql
 
 # `db.table`, each part a Hive identifier; quoting and anything else is refused.
@@ -44,7 +44,7 @@ def split_table_name(name: str) -> tuple[str, str]:
     return match.group(1).lower(), match.group(2).lower()
 
 
-def describe_table(hive: HiveServer2, database: str, table: str) -> TableInfo:
+def describe_table(hive: Queries, database: str, table: str) -> TableInfo:
     try:
         rows = hive.query(f"DESCRIBE FORMATTED `{database}`.`{table}`")
     except HiveServer2Error as error:
@@ -91,7 +91,7 @@ def _bracketed_pairs(text: str) -> dict[str, str]:
     return dict(pair.partition("=")[::2] for pair in inner.split(", ") if "=" in pair)
 
 
-def list_tables(hive: HiveServer2, database: str) -> list[str]:
+def list_tables(hive: Queries, database: str) -> list[str]:
     return sorted(row[1] for row in hive.query(f"SHOW TABLES IN `{database}`") if not row[2])
 
 
@@ -100,7 +100,7 @@ _WAREHOUSE_KEYS = ("spark.sql.warehouse.dir", "hive.metastore.warehouse.dir",
                    "hive.metastore.warehouse.external.dir")
 
 
-def warehouse_locations(hive: HiveServer2) -> list[str]:
+def warehouse_locations(hive: Queries) -> list[str]:
     """The server's warehouse directories, as locations (URIs or paths)."""
     found = []
     for key in _WAREHOUSE_KEYS:
@@ -128,7 +128,7 @@ _RESERVED_PROPERTIES = {"owner", "provider", "location", "comment", "external",
                         "is_managed_location", "collation"}
 
 
-def capture_table(hive: HiveServer2, database: str, table: str) -> dict:
+def capture_table(hive: Queries, database: str, table: str) -> dict:
     """What the secondary needs to serve the table as it was: schema, provider, storage
     format, partitions, owner, comment and properties, each as data, never as HiveQL."""
     info = describe_table(hive, database, table)
@@ -195,7 +195,7 @@ def create_statement(captured: dict, location: str) -> str:
     return "\n".join(clauses)
 
 
-def apply_table(hive: HiveServer2, captured: dict, location: str) -> None:
+def apply_table(hive: Queries, captured: dict, location: str) -> None:
     """Create the captured table on this HiveServer2 over data already at `location`.
 
     The table is replaced rather than altered: its files are the restore point's, and

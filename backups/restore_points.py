@@ -97,10 +97,13 @@ def apply_metadata(round_: Round) -> None:
     """Create the round's tables on its target over the data copied there, as captured at
     its moment (also what a failover applies again after reverting to the round's point)."""
     assert round_.target is not None  # frozen when it was prepared
-    hive = hiveserver2_of(round_.target)
     prefix = round_.target.table_location_prefix
-    for task in round_.tasks.exclude(component=Component.HDFS):
-        apply_table(hive, round_.metadata[task.locator], prefix + task.storage_path)
+    tables = list(round_.tasks.exclude(component=Component.HDFS))
+    if not tables:
+        return
+    with hiveserver2_of(round_.target).session() as hive:
+        for task in tables:
+            apply_table(hive, round_.metadata[task.locator], prefix + task.storage_path)
 
 
 def _take_restore_point(round_: Round) -> None:

@@ -13,16 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db.models import QuerySet
 
+from adapters.hiveserver2 import Queries
 from adapters.webhdfs import WebHdfs
 from backups import fencing, queueing
 from backups.discovery import check_storage, storage_areas
 from backups.metadata import capture_table, hdfs_path_of_location, split_table_name
-from backups.models import Component, Consistency, Round, RoundState
+from backups.models import Component, Consistency, DataSetTask, Round, RoundState
 from backups.replication import relative_entries, relative_to
 from backups.retention import drop_snapshots
 from backups.transitions import move_round
 from console import clock
 from console.clusters import hiveserver2_of, measure_skew, webhdfs_of
+from console.models import Cluster
 from console.paths import is_within
 
 
@@ -139,19 +141,27 @@ def _snapshot_roots(round_: Round, client: WebHdfs) -> dict[str, list[str]]:
 def _capture_metadata(round_: Round) -> dict:
     cluster = round_.source
     assert cluster is not None  # frozen when it was prepared
-    hive = hiveserver2_of(cluster)
-    captured = {}
-    for task in round_.tasks.exclude(component=Component.HDFS):
-        table = capture_table(hive, *split_table_name(task.locator))
-        moved_to = hdfs_path_of_location(table["location"], cluster.table_location_prefix)
-        if moved_to != task.storage_path:
-            # Copying the old directory would restore files the table no longer reads.
-            raise RuntimeError(
-                f"table {task.locator} moved from {task.storage_path} to {moved_to} "
-                "since it was protected: save the service again to protect its new location"
-            )
-        captured[task.locator] = table
+    captured: dict[str, dict] = {}
+    tables = list(round_.tasks.exclude(component=Component.HDFS))
+    if not tables:
+        return captured
+    with hiveserver2_of(cluster).session() as hive:
+        for task in tables:
+            captured[task.locator] = _captured(cluster, hive, task)
     return captured
+
+
+def _captured(cluster: Cluster, hive: Queries, task: DataSetTask) -> dict:
+    """The task's table as it is now, refused when it moved since it was protected."""
+    table = capture_table(hive, *split_table_name(task.locator))
+    moved_to = hdfs_path_of_location(table["location"], cluster.table_location_prefix)
+    if moved_to != task.storage_path:
+        # Copying the old directory would restore files the table no longer reads.
+        raise RuntimeError(
+            f"table {task.locator} moved from {task.storage_path} to {moved_to} "
+            "since it was protected: save the service again to protect its new location"
+        )
+    return table
 
 
 def _take(client: WebHdfs, roots: list[str], name: str,

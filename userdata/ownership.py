@@ -10,7 +10,7 @@ is the user whose session created the table, on the secondary the console's acco
 from collections import deque
 from collections.abc import Iterator
 
-from adapters.hiveserver2 import HiveServer2Error
+from adapters.hiveserver2 import HiveServer2Error, Queries
 from adapters.webhdfs import Status, WebHdfs, WebHdfsError
 from backups.metadata import TableNotFound, describe_table, split_table_name
 from backups.models import Component, DataSet
@@ -31,7 +31,7 @@ def _tables(pairing: Pairing) -> list[str]:
     ).values_list("locator", flat=True)))
 
 
-def _owner(hive, table: str) -> str:
+def _owner(hive: Queries, table: str) -> str:
     try:
         return describe_table(hive, *split_table_name(table)).owner
     except TableNotFound:
@@ -41,15 +41,23 @@ def _owner(hive, table: str) -> str:
 def table_owner_report(pairing: Pairing) -> list[dict]:
     """Each protected table whose owner on the secondary is not its primary's, or that
     could not be read, with what to do."""
-    primary, secondary = hiveserver2_of(pairing.primary), hiveserver2_of(pairing.secondary)
+    tables = _tables(pairing)
+    if not tables:
+        return []
+    try:
+        with hiveserver2_of(pairing.primary).session() as primary, \
+                hiveserver2_of(pairing.secondary).session() as secondary:
+            return _owner_report(pairing, tables, primary, secondary)
+    except HiveServer2Error as error:
+        return [{"table": table, "primary": "", "secondary": "",
+                 "note": f"owners not read: {error}"} for table in tables]
+
+
+def _owner_report(pairing: Pairing, tables: list[str], primary: Queries,
+                  secondary: Queries) -> list[dict]:
     report = []
-    for table in _tables(pairing):
-        try:
-            owners = _owner(primary, table), _owner(secondary, table)
-        except HiveServer2Error as error:
-            report.append({"table": table, "primary": "", "secondary": "",
-                           "note": f"owners not read: {error}"})
-            continue
+    for table in tables:
+        owners = _owner(primary, table), _owner(secondary, table)
         if not owners[1] or owners[0] == owners[1]:
             continue  # not on the secondary until its first consistent round
         report.append({"table": table, "primary": owners[0], "secondary": owners[1],
