@@ -207,6 +207,8 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}
     for name in (CONTROL_QUEUE, *LOCKSTEP_SITES)
 }
+# Its scheduler and work horses die with it (console/workers.py).
+RQ = {"WORKER_CLASS": "console.workers.Worker"}
 
 CHANNEL_LAYERS = {
     "default": {

@@ -38,6 +38,21 @@ def running(env: dict[str, str]) -> dict[str, int]:
     return {name: int(pid) for name, pid in STATUS.findall(status.stdout)}
 
 
+def carrying(env: dict[str, str]) -> set[int]:
+    """Every live process whose environment is this supervisord's (its run directory):
+    its programs and whatever they forked, orphans included."""
+    marker = f"LOCKSTEP_RUN_DIR={env['LOCKSTEP_RUN_DIR']}".encode()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0") \
+                    and "State:\tZ" not in (entry / "status").read_text():
+                found.add(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
 def descendants(pid: int) -> set[int]:
     found, pending = set(), [pid]
     while pending:

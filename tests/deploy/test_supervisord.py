@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.backups.conftest import wait_for
-from tests.deploy.conftest import descendants, running
+from tests.deploy.conftest import carrying, descendants, running
 
 
 def alive(pid: int) -> bool:
@@ -37,3 +37,6 @@ def test_a_killed_worker_is_restarted_and_stopping_ends_every_process(
     supervised.send_signal(signal.SIGTERM)
     supervised.wait(timeout=120)
     assert [pid for pid in started if alive(pid)] == []
+    # Nor anything the killed worker forked: its RQ scheduler once lived on, orphaned,
+    # holding its queues' scheduler lock after every program had stopped.
+    wait_for(lambda: not carrying(supervisor_env), 30, "every process of the demo to end")
