@@ -23,8 +23,6 @@ import django_rq
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from console import audit, clock
 from failover.events import publish_switchover
@@ -187,16 +185,18 @@ def job_id(switchover: Switchover) -> str:
 
 
 def enqueue_switchover(switchover: Switchover) -> None:
-    """Run it on the control queue, unless its job waits there already."""
+    """Run it on the control queue, unless its job waits there already.
+
+    Waiting means listed in the queue (or its scheduled or deferred registry), not a job
+    record whose status says queued: a worker killed between taking a job and starting it
+    leaves such a record behind, and trusting it left a confirmed failover never run."""
     queue = django_rq.get_queue(settings.CONTROL_QUEUE)
-    try:
-        waiting = Job.fetch(job_id(switchover), connection=queue.connection).get_status() in {
-            JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-    except NoSuchJobError:
-        waiting = False
-    if not waiting:
-        queue.enqueue("failover.jobs.run_switchover", switchover.pk, job_id=job_id(switchover),
-                      job_timeout=6 * 3600)
+    name = job_id(switchover)
+    if name in queue.get_job_ids() or name in queue.scheduled_job_registry \
+            or name in queue.deferred_job_registry:
+        return
+    queue.enqueue("failover.jobs.run_switchover", switchover.pk, job_id=name,
+                  job_timeout=6 * 3600)
 
 
 def run_here(switchover: Switchover) -> None:
