@@ -13,10 +13,13 @@ from pathlib import Path
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _NUMBER = int(_WORKER.removeprefix("gw") or 0)
 _VAR = Path(os.environ.get("LOCKSTEP_VAR", Path(__file__).resolve().parent.parent / "var"))
-os.environ["LOCKSTEP_PORT_OFFSET"] = str(
-    int(os.environ.get("LOCKSTEP_TEST_PORT_OFFSET", "1000")) + 50 * _NUMBER)
-os.environ["LOCKSTEP_MINICLUSTER_DIR"] = str(
-    _VAR / ("test-minicluster" + (f"-{_WORKER}" if _WORKER else "")))
+if _WORKER:
+    os.environ["LOCKSTEP_PORT_OFFSET"] = str(
+        int(os.environ.get("LOCKSTEP_TEST_PORT_OFFSET", "1000")) + 50 * _NUMBER)
+    os.environ["LOCKSTEP_MINICLUSTER_DIR"] = str(_VAR / f"test-minicluster-{_WORKER}")
+else:  # one process (`-n 0`), or a benchmark that chose its own ports and directory
+    os.environ.setdefault("LOCKSTEP_PORT_OFFSET", "1000")
+    os.environ.setdefault("LOCKSTEP_MINICLUSTER_DIR", str(_VAR / "test-minicluster"))
 
 from console.settings import *  # noqa: E402, F403
 
