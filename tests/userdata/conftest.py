@@ -2,13 +2,14 @@
 seeds (the console's account and alice, no tenant, no group) before each test."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
 from adapters.ldap import Ldap, LdapSession, Write
 from minicluster import services
 from minicluster.layout import CONSOLE_USER, SITES, Layout
+from tests.backups.test_failures import stopped
 from userdata.directories import entry_dn, read_directory
 from userdata.entries import GROUP, KINDS, TENANT, USER, Entry, make_entry
 
@@ -58,16 +59,9 @@ def _reset(layout: Layout, site: str) -> None:
     services.ldap_service(layout, site).after_start()  # alice again, with her password
 
 
-@contextmanager
-def ldap_stopped(layout: Layout, site: str) -> Iterator[None]:
+def ldap_stopped(layout: Layout, site: str) -> AbstractContextManager[None]:
     """The site's slapd stopped for the block, started again after it."""
-    service = services.ldap_service(layout, site)
-    services.processes.terminate(services.processes.read_pid(
-        services._pid_file(layout, service), service.marker))
-    try:
-        yield
-    finally:
-        services._start(layout, service)
+    return stopped(layout, services.ldap_service(layout, site))
 
 
 @pytest.fixture
