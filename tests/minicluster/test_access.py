@@ -5,6 +5,7 @@ import grp
 import os
 import stat
 import subprocess
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -214,11 +215,24 @@ def written_by_spark(path: Path) -> bool:
                for site, folder in pairwise(parts))
 
 
-def spark_passage(path: Path) -> bool:
+def spark_passage(status: os.stat_result) -> bool:
     """A directory that lets Spark's account (its group) pass through, nothing more."""
-    mode = path.lstat().st_mode
-    return (stat.S_ISDIR(mode) and mode & 0o077 == 0o010
-            and grp.getgrgid(path.lstat().st_gid).gr_name == SPARK_ACCOUNT)
+    return (stat.S_ISDIR(status.st_mode) and status.st_mode & 0o077 == 0o010
+            and grp.getgrgid(status.st_gid).gr_name == SPARK_ACCOUNT)
+
+
+def entries(top: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """`top` and every path beneath it, with its lstat, as the walk finds them: a path
+    gone meanwhile (Spark's session directories come and go, also another test worker's)
+    is left out."""
+    paths = [top]
+    for directory, names, files in os.walk(top):
+        paths += [Path(directory, name) for name in names + files]
+    for path in paths:
+        try:
+            yield path, path.lstat()
+        except FileNotFoundError:
+            continue
 
 
 @pytest.mark.django_db
@@ -226,11 +240,11 @@ def test_files_of_the_console_and_mini_cluster_are_their_users_alone(minicluster
     files = secret_files(minicluster)
     assert all(path.is_file() for path in files), [p for p in files if not p.is_file()]
     open_to_others = [
-        f"{path} {stat.filemode(path.lstat().st_mode)}"
+        f"{path} {stat.filemode(status.st_mode)}"
         for top in {settings.VAR_DIR, minicluster.var_dir}
-        for path in (top, *top.rglob("*"))
-        if not path.is_symlink() and path.lstat().st_mode & 0o077 and not written_by_spark(path)
-        and not spark_passage(path)
+        for path, status in entries(top)
+        if not stat.S_ISLNK(status.st_mode) and status.st_mode & 0o077
+        and not written_by_spark(path) and not spark_passage(status)
     ]
     assert open_to_others == []
 
