@@ -59,7 +59,7 @@ def half_copied(bench: Bench) -> None:
         secondary.delete(f"{ARCHIVE}/old-{number:04d}.csv")
 
 
-async def _prompted(bench: Bench, stop) -> tuple[float, dict]:
+async def _prompted(stop) -> tuple[float, dict]:
     """Stop the fault's cause; seconds until an open prompt's event reaches the operators'
     group, and the event."""
     from channels.layers import get_channel_layer
@@ -106,29 +106,16 @@ def copy_back(bench: Bench, points) -> float:
     return time.perf_counter() - started
 
 
-def stop_webhdfs(bench: Bench) -> None:
-    from minicluster import processes, services
-
-    webhdfs = services.webhdfs_service(bench.layout, "site-a")
-    pid = processes.read_pid(services._pid_file(bench.layout, webhdfs), webhdfs.marker)
-    assert pid is not None, "site-a's WebHDFS is not running"
-    processes.terminate(pid)
-
-
-def start_webhdfs(bench: Bench) -> None:
-    from minicluster import services
-
-    services._start(bench.layout, services.webhdfs_service(bench.layout, "site-a"))
-
-
 def one_run(bench: Bench) -> dict[str, float]:
     """A fault, its prompt, the failover it confirms; then the way back."""
     from failover.models import FaultPrompt
     from failover.running import run_here
     from failover.switching import confirm_failover, rollback_failover
+    from minicluster import services
 
     half_copied(bench)
-    prompt_s, event = asyncio.run(_prompted(bench, lambda: stop_webhdfs(bench)))
+    webhdfs = services.webhdfs_service(bench.layout, "site-a")
+    prompt_s, event = asyncio.run(_prompted(lambda: services.stop(bench.layout, webhdfs)))
     prompt = FaultPrompt.objects.get(pk=event["id"])
     seen_s = (prompt.opened_at - prompt.fault_since).total_seconds()
     confirming = time.perf_counter()
@@ -139,7 +126,7 @@ def one_run(bench: Bench) -> dict[str, float]:
     steps = step_seconds(switchover)
     print(f"prompt {prompt_s:.2f} s after the stop ({seen_s:.2f} s after the fault was "
           f"seen); failover {switch_s:.2f} s: {steps}", flush=True)
-    start_webhdfs(bench)
+    services.start(bench.layout, [webhdfs])
     rollback_failover(switchover, "benchmark", "site-a", "benchmark", run=run_here)
     wait_recovered()
     return {"prompt_s": prompt_s, "seen_s": seen_s, "switch_s": switch_s,

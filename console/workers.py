@@ -16,6 +16,8 @@ import signal
 from rq.worker import Worker as RQWorker
 
 PR_SET_PDEATHSIG = 1
+# Loaded once: every job forks a work horse, and the hook runs in each.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _forking_parent = 0
 
 
@@ -26,8 +28,7 @@ def _remember_parent() -> None:
 
 def _die_with_parent() -> None:
     """In a forked child: SIGTERM when the parent dies; at once if it died already."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+    if _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
         return  # not Linux: an orphan lingers, as with RQ itself
     if os.getppid() != _forking_parent:  # it died between the fork and the prctl
         os.kill(os.getpid(), signal.SIGTERM)

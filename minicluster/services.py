@@ -420,15 +420,17 @@ def up(layout: Layout) -> list[Status]:
     return status(layout)
 
 
+def stop(layout: Layout, service: Service) -> bool:
+    """Stop the service, by pid, if this mini cluster started it; whether it ran."""
+    pid_file = _pid_file(layout, service)
+    pid = processes.read_pid(pid_file, service.marker)
+    if pid is not None:
+        processes.terminate(pid)
+    pid_file.unlink(missing_ok=True)
+    return pid is not None
+
+
 def down(layout: Layout) -> list[str]:
     """Stop, by pid, only the services this mini cluster started; return their names."""
-    stopped = []
-    for service in reversed(services(layout)):
-        pid_file = _pid_file(layout, service)
-        pid = processes.read_pid(pid_file, service.marker)
-        if pid is not None:
-            processes.terminate(pid)
-            stopped.append(service.name)
-        pid_file.unlink(missing_ok=True)
-    return stopped
+    return [service.name for service in reversed(services(layout)) if stop(layout, service)]
 

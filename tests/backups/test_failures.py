@@ -32,12 +32,11 @@ def children(pid: int) -> list[int]:
 @contextmanager
 def stopped(minicluster, service: services.Service) -> Iterator[None]:
     """A mini-cluster service stopped for the block, started again after it."""
-    services.processes.terminate(services.processes.read_pid(
-        services._pid_file(minicluster, service), service.marker))
+    services.stop(minicluster, service)
     try:
         yield
     finally:
-        services._start(minicluster, service)
+        services.start(minicluster, [service])
 
 
 def webhdfs_stopped(minicluster, site_name: str) -> AbstractContextManager[None]:
