@@ -33,7 +33,7 @@ def replicate_data_set(task_id: int) -> None:
     task = DataSetTask.objects.select_related("round__service", "round__source",
                                               "round__target", "round__base").get(pk=task_id)
     if not move_task(task, TaskState.COPYING, error="", files_done=0, bytes_done=0,
-                     files_total=0, bytes_total=0):
+                     files_total=0, bytes_total=0, started_at=clock.now(), finished_at=None):
         return
     round_ = task.round
     assert round_.source is not None and round_.target is not None  # frozen when it was prepared
@@ -60,9 +60,10 @@ def replicate_data_set(task_id: int) -> None:
     except RoundStopped:
         return
     except Exception as error:
-        move_task(task, TaskState.FAILED, error=str(error), **_counts(progress))
+        move_task(task, TaskState.FAILED, error=str(error), finished_at=clock.now(),
+                  **_counts(progress))
         raise
-    move_task(task, TaskState.VERIFIED, **_counts(progress))
+    move_task(task, TaskState.VERIFIED, finished_at=clock.now(), **_counts(progress))
 
 
 def _note_rolled_back(round_: Round, undone: list[str]) -> None:

@@ -20,6 +20,7 @@ def task_json(task: DataSetTask) -> dict:
         "id": task.pk, "round": task.round_id, "state": task.state,
         "files_done": task.files_done, "files_total": task.files_total,
         "bytes_done": task.bytes_done, "bytes_total": task.bytes_total, "error": task.error,
+        "took_s": task.took_s,
     }
 
 

@@ -251,12 +251,22 @@ class DataSetTask(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     changes = models.JSONField(default=list, help_text="what the diff applied")
+    # The last attempt's copy: when it started and when it was verified or failed.
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["component", "locator"]
 
     def __str__(self) -> str:
         return f"{self.round} {self.locator}"
+
+    @property
+    def took_s(self) -> float | None:
+        """Seconds the last attempt's copy took, once it ended."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
 
 
 class RestorePoint(models.Model):

@@ -6,10 +6,11 @@ changed on the target after its copy, or one the copy missed, fails the round by
 
 import posixpath
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from adapters.webhdfs import Status, WebHdfs
 from backups.models import DataSetTask, Round
-from backups.replication import Tree, relative_entries, relative_to, walk
+from backups.replication import PARALLEL_FILES, Tree, relative_entries, relative_to, walk
 from console.clusters import webhdfs_of
 from console.paths import is_within
 
@@ -61,19 +62,22 @@ def _copied_by(round_: Round, source: WebHdfs, root: str,
 def compare_trees(source: Tree, target: Tree, checksummed: Callable[[str], bool]) -> list[str]:
     """Every difference between two trees, one sentence each, in path order."""
     wanted, found = _listing(source), _listing(target)
-    problems = []
+    problems: list[tuple[str, str]] = []
+    alike: list[str] = []
     for path in sorted(wanted.keys() | found.keys()):
         name = path or "."
         mine, theirs = wanted.get(path), found.get(path)
         if theirs is None:
-            problems.append(f"{name} is missing on the target")
+            problems.append((path, f"{name} is missing on the target"))
         elif mine is None:
-            problems.append(f"{name} is on the target only")
-        else:
-            problems += [f"{name}: {problem}"
-                         for problem in _differences(source, target, path, mine, theirs,
-                                                     checksummed)]
-    return problems
+            problems.append((path, f"{name} is on the target only"))
+        elif differences := _differences(source, target, path, mine, theirs):
+            problems += [(path, f"{name}: {difference}") for difference in differences]
+        elif mine["type"] != "DIRECTORY" and checksummed(path):
+            alike.append(path)
+    problems += [(path, f"{path}: its checksum differs from the source's")
+                 for path in _checksums_differ(source, target, alike)]
+    return [sentence for _, sentence in sorted(problems, key=lambda problem: problem[0])]
 
 
 def _listing(tree: Tree) -> dict[str, Status]:
@@ -81,8 +85,8 @@ def _listing(tree: Tree) -> dict[str, Status]:
     return {"": tree.client.status(tree.path), **dict(directories), **dict(files)}
 
 
-def _differences(source: Tree, target: Tree, path: str, mine: Status, theirs: Status,
-                 checksummed: Callable[[str], bool]) -> list[str]:
+def _differences(source: Tree, target: Tree, path: str, mine: Status,
+                 theirs: Status) -> list[str]:
     found = [f"{key} is {theirs.get(key)!r}, not {mine.get(key)!r}"
              for key in COMPARED if mine.get(key) != theirs.get(key)]
     if mine["type"] != "DIRECTORY" and mine["length"] != theirs["length"]:
@@ -91,7 +95,15 @@ def _differences(source: Tree, target: Tree, path: str, mine: Status, theirs: St
             source.client.acl_status(source.at(path))["entries"]
             != target.client.acl_status(target.at(path))["entries"]):
         found.append("its ACL differs")
-    if not found and mine["type"] != "DIRECTORY" and checksummed(path) and (
-            source.client.checksum(source.at(path)) != target.client.checksum(target.at(path))):
-        found.append("its checksum differs from the source's")
     return found
+
+
+def _checksums_differ(source: Tree, target: Tree, paths: list[str]) -> list[str]:
+    """The paths whose file checksum differs between the trees, asked as many files at a
+    time as a copy moves: a full round checks every file it copied, one request each."""
+    def differs(path: str) -> bool:
+        return source.client.checksum(source.at(path)) != target.client.checksum(target.at(path))
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
+        verdicts = pool.map(differs, paths)
+        return [path for path, different in zip(paths, verdicts, strict=True) if different]

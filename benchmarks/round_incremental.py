@@ -99,6 +99,7 @@ def main() -> None:
         "incremental_round_s": round(incremental_times["round_s"], 3),
         "incremental_after_T_s": round(incremental_times["after_T_s"], 3),
         "incremental_replication_s": round(incremental_times["replication_s"], 3),
+        "incremental_finishing_s": round(incremental_times["finishing_s"], 3),
         "time_ratio_after_T": round(time_ratio, 4),
         "time_ratio_round": round(round_ratio, 4),
         "loadavg_at_full_and_incremental": [load_full, load_incremental],
@@ -109,6 +110,7 @@ def main() -> None:
         "full_round_s": round(full_times["round_s"], 3),
         "full_after_T_s": round(full_times["after_T_s"], 3),
         "full_replication_s": round(full_times["replication_s"], 3),
+        "full_finishing_s": round(full_times["finishing_s"], 3),
         "full_files_per_s": round(full.files / full_times["replication_s"], 1),
         "method": "the full (first) round of the same data set, same run",
     }

@@ -242,25 +242,15 @@ class Bench:
 
 def phases(round_) -> dict[str, float]:
     """Seconds of a finished round: all of it (started_at to finished_at), the wait for
-    T inside it, and the replication phase: from the first replicate_data_set job's
-    start to the last one's end, as RQ recorded them."""
-    import django_rq
-    from rq.job import Job
-    from rq.registry import FinishedJobRegistry
-
-    task_ids = set(round_.tasks.values_list("pk", flat=True))
-    starts, ends = [], []
-    for name in ("site-a", "site-b"):
-        queue = django_rq.get_queue(name)
-        registry = FinishedJobRegistry(queue=queue)
-        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
-            if (job is not None and job.func_name == "backups.jobs.replicate_data_set"
-                    and job.args[0] in task_ids
-                    and job.started_at is not None and job.ended_at is not None):
-                starts.append(job.started_at)
-                ends.append(job.ended_at)
+    T inside it, the replication phase (from the first data set's copy start to the last
+    one's end, as the tasks recorded them) and what followed it (verification, metadata,
+    restore point and retention)."""
+    tasks = list(round_.tasks.all())
     total = (round_.finished_at - round_.started_at).total_seconds()
     wait = max(0.0, (round_.moment - round_.started_at).total_seconds())
-    replication = (max(ends) - min(starts)).total_seconds() if starts else None
+    assert tasks and all(t.started_at and t.finished_at for t in tasks), "copies unfinished"
+    copied = max(t.finished_at for t in tasks)
+    replication = (copied - min(t.started_at for t in tasks)).total_seconds()
+    finishing = (round_.finished_at - copied).total_seconds()
     return {"round_s": total, "wait_for_T_s": wait, "after_T_s": total - wait,
-            "replication_s": replication}
+            "replication_s": replication, "finishing_s": finishing}
