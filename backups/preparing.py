@@ -61,14 +61,16 @@ def _record(service: Service, moment: datetime) -> Round:
     return round_
 
 
-def prepare_round(service: Service, moment: datetime) -> Round | None:
+def prepare_round(service: Service, moment: datetime, for_switchover: bool = False
+                  ) -> Round | None:
     """Record the round at `moment`, claim the service and enqueue its snapshot job.
 
     None if a round at `moment` exists already; a round with state *skipped* (and the
     reason) when a failover holds the pairing's backups or another round of the service
-    holds the claim.
+    holds the claim. A planned switchover's final round is prepared `for_switchover`,
+    through the hold that switchover put on the pairing.
     """
-    held = hold_reason(service.pairing_id)
+    held = "" if for_switchover else hold_reason(service.pairing_id)
     try:
         with transaction.atomic():
             round_ = _record(service, moment)

@@ -24,6 +24,8 @@ urlpatterns = [
          name="api-prompt-dismiss"),
     path("failover/confirm/", failover_api.confirm, name="api-failover-confirm"),
     path("failover/switchovers/", failover_api.switchovers, name="api-switchovers"),
+    path("failover/switchover/", failover_api.switchover_planned,
+         name="api-switchover-planned"),
     path("failover/switchovers/<id:pk>/", failover_api.switchover, name="api-switchover"),
     path("failover/switchovers/<id:pk>/rollback/", failover_api.rollback,
          name="api-switchover-rollback"),

@@ -1,5 +1,6 @@
 """JSON API of the Failover page: its facts, dismissing a fault prompt, confirming a
-failover, rolling it back or committing it, resuming a failed switchover, listing them;
+failover, rolling it back or committing it, starting a planned switchover, resuming a
+failed switchover, listing them;
 the checks, roles and audit of the page.
 
 Operators and administrators only (administrators hold every role); a tenant's token is
@@ -25,6 +26,7 @@ from failover.switching import (
     commit_failover,
     confirm_failover,
     failover,
+    planned_switchover,
     resume_failed,
     rollback_failover,
 )
@@ -84,6 +86,19 @@ def confirm(request: HttpRequest) -> tuple[int, object]:
         switchover = _decide(lambda: failover(pairing, by, typed_name, reason))
     audit.record(request, "failover.confirm", switchover, detail=reason)
     return 202, switchover_json(switchover)
+
+
+@api_view({"POST"}, DECIDERS)
+def switchover_planned(request: HttpRequest) -> tuple[int, object]:
+    """`{"pairing": ID}` with `typed_name` (the secondary's name) and `reason`: both
+    clusters must be healthy."""
+    fields = Fields(json_body(request))
+    pairing_id = fields.identifier("pairing", "pairing")
+    by, typed_name, reason = _decision(request, fields)
+    pairing = get_object_or_404(Pairing, pk=pairing_id)
+    started = _decide(lambda: planned_switchover(pairing, by, typed_name, reason))
+    audit.record(request, "failover.switchover", started, detail=reason)
+    return 202, switchover_json(started)
 
 
 @api_view({"GET"}, DECIDERS)

@@ -26,6 +26,9 @@ class Identity:
     by: str
     cluster: str
     peer: str
+    # A primary whose application writes are refused (WebHDFS and Spark SQL) while a
+    # planned switchover makes its final rounds.
+    fenced: bool = False
 
     def to_json(self) -> dict:
         return {**asdict(self), "role": self.role.value, "since": self.since.isoformat()}
@@ -39,6 +42,7 @@ class Identity:
             by=document["by"],
             cluster=document["cluster"],
             peer=document["peer"],
+            fenced=bool(document.get("fenced", False)),
         )
 
 

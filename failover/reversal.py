@@ -7,6 +7,8 @@ pairing's record, an epoch as high in another role, a record changed between the
 the write) is a conflict that no retry resolves: another console or switchover moved first.
 """
 
+from dataclasses import replace
+
 from adapters.zookeeper import VersionConflict
 from console import audit, clock
 from console.clusters import zookeeper_of
@@ -47,6 +49,29 @@ def write_role(cluster: Cluster, role: ClusterRole, epoch: int, peer: Cluster,
         try:
             write_identity(zookeeper, Identity(role, epoch, clock.now(), by, cluster.name,
                                                peer.name), recorded)
+        except VersionConflict as error:
+            raise IdentityConflict(f"{cluster}'s identity changed while it was being "
+                                   f"written: {error}") from error
+    return True
+
+
+def write_fence(cluster: Cluster, epoch: int, peer: Cluster, fenced: bool, by: str) -> bool:
+    """Fence the primary `cluster` (its applications' writes refused), or lift its fence;
+    its role and epoch stay. False when it carried that already. Raises IdentityConflict
+    when it is not `peer`'s primary in `epoch`, or ZooKeeperError when it does not answer."""
+    with zookeeper_of(cluster) as zookeeper:
+        recorded = load_identity(zookeeper)
+        found = recorded.identity
+        if found is None or (found.role, found.epoch, found.cluster, found.peer) != (
+                ClusterRole.PRIMARY, epoch, cluster.name, peer.name):
+            now = f"{found.role} in epoch {found.epoch}" if found else "no identity"
+            raise IdentityConflict(f"{cluster} carries {now}, not primary in epoch {epoch} "
+                                   f"with {peer}: another console or switchover moved first")
+        if found.fenced == fenced:
+            return False
+        try:
+            write_identity(zookeeper, replace(found, fenced=fenced, since=clock.now(), by=by),
+                           recorded)
         except VersionConflict as error:
             raise IdentityConflict(f"{cluster}'s identity changed while it was being "
                                    f"written: {error}") from error

@@ -27,7 +27,9 @@ from django.db.models import Q
 from console import audit, clock
 from failover.events import publish_switchover
 from failover.models import Switchover, SwitchoverKind, SwitchoverState
-from failover.steps import StepConflict, steps_of
+from failover.planned import abandon
+from failover.sequences import steps_of
+from failover.steps import StepConflict
 from failover.transitions import move_switchover
 
 log = logging.getLogger(__name__)
@@ -146,9 +148,15 @@ def _run_steps(switchover: Switchover, lease: _Lease) -> None:
 
 
 def _fail(switchover: Switchover, step: str, why: str) -> None:
-    error = (f"{step}: {why}. The pairing's backups stay paused: check both clusters' "
-             "identities, then resume it (`manage.py failover resume "
-             f"{switchover.pk}`).")
+    if switchover.kind == SwitchoverKind.PLANNED and "primary_written" not in switchover.steps:
+        abandon(switchover)
+        error = (f"{step}: {why}. No identity changed and backups go on as before; remove "
+                 "the cause, then resume it (`manage.py failover resume "
+                 f"{switchover.pk}`) or start another.")
+    else:
+        error = (f"{step}: {why}. The pairing's backups stay paused: check both clusters' "
+                 "identities, then resume it (`manage.py failover resume "
+                 f"{switchover.pk}`).")
     with transaction.atomic():
         if move_switchover(switchover, SwitchoverState.FAILED, error=error,
                            finished_at=clock.now()):
@@ -167,6 +175,10 @@ def _finish(switchover: Switchover) -> None:
             move_switchover(undone, SwitchoverState.ROLLED_BACK, decided_by=switchover.by,
                             decided_at=now)
             moved = move_switchover(switchover, SwitchoverState.DONE, finished_at=now)
+        elif switchover.kind == SwitchoverKind.PLANNED:
+            # It lost nothing, so there is nothing to decide: the way back is another.
+            moved = move_switchover(switchover, SwitchoverState.COMMITTED, finished_at=now,
+                                    decided_by=switchover.by, decided_at=now)
         else:
             window = timedelta(seconds=settings.LOCKSTEP_FAILOVER_WINDOW)
             moved = move_switchover(switchover, SwitchoverState.DONE, finished_at=now,

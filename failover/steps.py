@@ -22,7 +22,9 @@ The pairing's backups are paused from the moment the switchover is recorded
 That moment is recorded as `backups_paused`, with each service's policy as it was.
 
 A rollback of a failover runs every step but 2 the other way: the old primary was left as the
-failover found it, so there is nothing to revert.
+failover found it, so there is nothing to revert. A planned switchover fences the primary
+and runs final rounds instead of step 2 (failover/planned.py); failover/sequences.py lists
+each kind's steps.
 
 The secondary refuses applications' writes until step 4 (its WebHDFS answers
 StandbyException), so nothing but the console writes there while step 2 runs; and once
@@ -32,7 +34,6 @@ applications wrote to the new primary.
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -45,7 +46,7 @@ from console import clock
 from console.models import Pairing
 from failover.events import publish_switchover
 from failover.identity import ClusterRole
-from failover.models import Switchover, SwitchoverKind
+from failover.models import Switchover
 from failover.reversal import IdentityConflict, write_role
 from userdata.models import RunState, Trigger
 from userdata.syncing import last_synced, summary, sync_pairing
@@ -73,7 +74,7 @@ def note(switchover: Switchover, text: str) -> None:
         switchover.save(update_fields=["notes"])
 
 
-def _services(switchover: Switchover):
+def services_of(switchover: Switchover):
     return Service.objects.filter(pairing=switchover.pairing_id).select_related(
         "tenant", "policy").order_by("pk")
 
@@ -83,7 +84,7 @@ def stop_rounds_in_flight(switchover: Switchover) -> None:
               f"{switchover.new_primary} (switchover {switchover.pk}, by {switchover.by})")
     since = switchover.started_at - RECENTLY_ENDED
     deadline = clock.monotonic() + settings.LOCKSTEP_FAILOVER_ROUND_WAIT
-    while writing := stop_rounds(_services(switchover), reason, since):
+    while writing := stop_rounds(services_of(switchover), reason, since):
         if clock.monotonic() > deadline:
             raise StepWaiting(
                 f"rounds still write to {switchover.new_primary} after "
@@ -96,7 +97,7 @@ def stop_rounds_in_flight(switchover: Switchover) -> None:
 def revert_services(switchover: Switchover) -> None:
     """Each service on its own, recorded as it is done: a resumed step skips those."""
     entries = {entry["service"]: entry for entry in switchover.services}
-    for service in _services(switchover):
+    for service in services_of(switchover):
         entry = entries.get(service.pk, {"service": service.pk, "name": str(service)})
         if "reverted_at" in entry:
             continue
@@ -178,19 +179,3 @@ def swap_pairing(switchover: Switchover) -> None:
     raise StepConflict(f"the pairing changed since the switchover began: it is {found} in "
                        f"epoch {found.epoch}, not {switchover.old_primary} → "
                        f"{switchover.new_primary} in epoch {switchover.epoch_before}")
-
-
-Step = Callable[[Switchover], None]
-FAILOVER_STEPS: list[tuple[str, Step]] = [
-    ("rounds_stopped", stop_rounds_in_flight),
-    ("rolled_back", revert_services),
-    ("user_data_synced", sync_user_data),
-    ("primary_written", write_new_primary),
-    ("old_primary_written", write_old_primary),
-    ("pairing_swapped", swap_pairing),
-]
-ROLLBACK_STEPS = [step for step in FAILOVER_STEPS if step[0] != "rolled_back"]
-
-
-def steps_of(switchover: Switchover) -> list[tuple[str, Step]]:
-    return ROLLBACK_STEPS if switchover.kind == SwitchoverKind.ROLLBACK else FAILOVER_STEPS

@@ -1,5 +1,5 @@
 """What operators decide: confirm a failover, and within its window roll it back or
-commit it; resume a switchover that failed half-way.
+commit it; start a planned switchover; resume a switchover that failed half-way.
 
 Each decision names the cluster that is primary after it, typed exactly, and gives a
 reason (the patent's guard against one wrong click, or a faulty program, flipping
@@ -14,6 +14,7 @@ promotes the old primary again in a new epoch, as the failover left it.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -23,16 +24,20 @@ from console.models import Cluster, Pairing
 from failover.events import publish_switchover
 from failover.holds import holding_failover
 from failover.models import (
+    ClusterStatus,
     FaultPrompt,
     PromptState,
     Switchover,
     SwitchoverKind,
     SwitchoverState,
 )
+from failover.release import enqueue_release
 from failover.running import enqueue_switchover
 from failover.transitions import move_prompt, move_switchover
 
 Run = Callable[[Switchover], None]
+# How recent the monitor's probe of both clusters must be for a planned switchover.
+STATUS_FRESH = timedelta(minutes=1)
 
 
 class FailoverRefused(Refused):
@@ -91,11 +96,7 @@ def failover(pairing: Pairing, by: str, typed_name: str, reason: str,
     elif (prompt.cluster_id, prompt.pairing_id) != (pairing.primary_id, pairing.pk):
         raise FailoverConflict(f"The prompt is about {prompt.cluster}, which is not the "
                                f"primary of {pairing} now: nothing to fail over.")
-    holding = holding_failover(pairing.pk)
-    if holding is not None:
-        raise FailoverConflict(f"The failover {holding.pk} of this pairing is "
-                               f"{holding.get_state_display()}: commit it or roll it back "
-                               "first.")
+    _refuse_if_held(pairing)
     now = clock.now()
     steps = {"fault_seen": prompt.fault_since.isoformat(),
              "prompted": prompt.opened_at.isoformat()} if prompt else {}
@@ -113,13 +114,77 @@ def failover(pairing: Pairing, by: str, typed_name: str, reason: str,
                 reason=reason.strip(),
                 # Paused by the switchover's very record (failover/holds.py).
                 steps={**steps, "confirmed": now.isoformat(), "backups_paused": now.isoformat()},
-                services=[{"service": service.pk, "name": str(service),
-                           "policy": "enabled" if service.policy.enabled else "disabled"}
-                          for service in pairing.services.select_related("tenant", "policy")])
+                services=_service_entries(pairing))
     except IntegrityError as error:
         raise FailoverConflict("Another switchover of this pairing is running: wait for it, "
                                "then reload.") from error
     return _start(run, switchover)
+
+
+def _refuse_if_held(pairing: Pairing) -> None:
+    holding = holding_failover(pairing.pk)
+    if holding is None:
+        return
+    if holding.kind == SwitchoverKind.PLANNED:
+        raise FailoverConflict(f"The planned switchover {holding.pk} of this pairing is "
+                               f"{holding.get_state_display()}: wait for it to end, or "
+                               "resume it.")
+    raise FailoverConflict(f"The failover {holding.pk} of this pairing is "
+                           f"{holding.get_state_display()}: commit it or roll it back first.")
+
+
+def _service_entries(pairing: Pairing) -> list[dict]:
+    """Each service of the pairing, with its policy as the switchover found it."""
+    return [{"service": service.pk, "name": str(service),
+             "policy": "enabled" if service.policy.enabled else "disabled"}
+            for service in pairing.services.select_related("tenant", "policy")]
+
+
+def planned_switchover(pairing: Pairing, by: str, typed_name: str, reason: str,
+                       run: Run = enqueue_switchover) -> Switchover:
+    """Make the healthy secondary primary without losing a write: the primary is fenced,
+    every service's final round runs, and the roles reverse (failover/planned.py)."""
+    pairing = Pairing.objects.select_related("primary", "secondary").get(pk=pairing.pk)
+    _check_decision(typed_name, pairing.secondary, reason)
+    _check_healthy(pairing)
+    _refuse_if_held(pairing)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            switchover = Switchover.objects.create(
+                pairing=pairing, kind=SwitchoverKind.PLANNED,
+                old_primary=pairing.primary, new_primary=pairing.secondary,
+                epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
+                reason=reason.strip(),
+                steps={"confirmed": now.isoformat(), "backups_paused": now.isoformat()},
+                services=_service_entries(pairing))
+    except IntegrityError as error:
+        raise FailoverConflict("Another switchover of this pairing is running: wait for it, "
+                               "then reload.") from error
+    return _start(run, switchover)
+
+
+def _check_healthy(pairing: Pairing) -> None:
+    """Both clusters answered the monitor's last probe, and it was recent."""
+    problems = []
+    for cluster in (pairing.primary, pairing.secondary):
+        status = ClusterStatus.objects.filter(cluster=cluster).first()
+        if status is None or status.checked_at is None:
+            problems.append(f"The monitor has not checked {cluster} yet (is `manage.py "
+                            "monitor` running?).")
+        elif clock.now() - status.checked_at > STATUS_FRESH:
+            problems.append(f"The monitor last checked {cluster} at "
+                            f"{status.checked_at:%Y-%m-%d %H:%M:%S %Z} (is `manage.py "
+                            "monitor` running?).")
+        elif not status.healthy:
+            failing = ", ".join(name for name, endpoint in status.endpoints.items()
+                                if not endpoint.get("ok"))
+            problems.append(f"{cluster} is not healthy: {failing or 'see the Failover page'} "
+                            "failed the monitor's last probe.")
+    if problems:
+        raise FailoverConflict(" ".join(problems) + " A planned switchover needs both "
+                               "clusters answering; when the primary has failed, fail over "
+                               "instead.")
 
 
 def _undecided_failover(switchover: Switchover) -> Switchover:
@@ -179,13 +244,15 @@ def rollback_failover(switchover: Switchover, by: str, typed_name: str, reason: 
 def commit_failover(switchover: Switchover, by: str, typed_name: str,
                     reason: str) -> Switchover:
     """Accept the failover for good: its hold ends, so backups resume from the new primary
-    and retention may delete restore points again."""
+    and retention may delete restore points again; a worker releases the old direction's
+    snapshots (failover/release.py)."""
     failed_over = _undecided_failover(switchover)
     _check_decision(typed_name, failed_over.new_primary, reason)
     if not move_switchover(failed_over, SwitchoverState.COMMITTED, where={"decided_by": ""},
                            decided_by=by, decided_at=clock.now()):
         raise FailoverConflict("Someone else decided on it just now: reload.")
     publish_switchover(failed_over)
+    transaction.on_commit(lambda: enqueue_release(failed_over))
     return failed_over
 
 

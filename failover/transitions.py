@@ -20,7 +20,8 @@ PROMPT_MOVES: dict[str, set[str]] = {
 }
 
 SWITCHOVER_MOVES: dict[str, set[str]] = {
-    S.RUNNING: {S.DONE, S.FAILED},
+    # A planned switchover is committed as it ends: it lost nothing.
+    S.RUNNING: {S.DONE, S.COMMITTED, S.FAILED},
     # Resumed by hand once the operator removed what failed it.
     S.FAILED: {S.RUNNING},
     # A failover's decision; ROLLED_BACK once its rollback is done.

@@ -7,11 +7,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console import audit, clock
 from console.errors import Refused
+from console.models import Pairing
 from console.roles import role_required
 from failover.models import FaultPrompt
 from failover.overview import overview
 from failover.prompts import DECIDERS, PromptRefused, dismiss_prompt
-from failover.switching import confirm_failover
+from failover.switching import confirm_failover, planned_switchover
 
 
 @require_GET
@@ -52,4 +53,23 @@ def prompt_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         audit.record(request, "failover.confirm", switchover, detail=reason)
         messages.success(request, f"Failover started: {switchover}.")
+    return redirect("failover")
+
+
+@require_POST
+@role_required(*DECIDERS)
+def switchover_start(request: HttpRequest, pk: int) -> HttpResponse:
+    pairing = get_object_or_404(Pairing, pk=pk)
+    typed_name, reason = request.POST.get("typed_name", ""), request.POST.get("reason", "")
+    try:
+        switchover = planned_switchover(pairing, by=request.user.get_username(),
+                                        typed_name=typed_name, reason=reason)
+    except Refused as refusal:
+        audit.record(request, "failover.switchover", pairing, outcome=audit.Outcome.REFUSED,
+                     detail=str(refusal))
+        messages.error(request, f"Planned switchover not started: {refusal}")
+    else:
+        audit.record(request, "failover.switchover", switchover, detail=reason)
+        messages.success(request, f"Planned switchover started: {switchover}. The primary's "
+                                  "writes are fenced until its final rounds are done.")
     return redirect("failover")

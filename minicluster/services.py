@@ -4,9 +4,11 @@
 test suite's session fixtures, so tests run against the same processes as the demo.
 """
 
+import hashlib
 import importlib.util
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -157,6 +159,32 @@ def spark_home() -> Path:
     return Path(spec.origin).parent
 
 
+FENCE_SOURCE = Path(__file__).parent / "spark" / "LockstepFence.java"
+
+
+def fence_classes(layout: Layout) -> Path:
+    """The Spark extension that refuses writes while the site is fenced, compiled once
+    per version of its source (javac against pyspark's jars, a few seconds)."""
+    source = FENCE_SOURCE.read_bytes()
+    built = layout.var_dir / f"spark-fence-{hashlib.sha256(source).hexdigest()[:12]}"
+    if (built / "lockstep" / "LockstepFence.class").exists():
+        return built
+    # Both sites' servers start at once: each compiles apart, the first rename wins.
+    layout.var_dir.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{built.name}.", dir=layout.var_dir))
+    classpath = str(spark_home() / "jars" / "*")
+    compiled = subprocess.run(
+        ["javac", "-nowarn", "-cp", classpath, "-d", str(building), str(FENCE_SOURCE)],
+        capture_output=True, text=True)
+    if compiled.returncode != 0:
+        raise MiniClusterError(f"the Spark fence extension did not compile: {compiled.stderr}")
+    try:
+        building.rename(built)
+    except OSError:
+        shutil.rmtree(building)
+    return built
+
+
 def hiveserver2_service(layout: Layout, site: str) -> Service:
     """The Spark Thrift Server: HiveServer2's protocol over SparkSQL and a Derby metastore.
 
@@ -165,12 +193,15 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
     port = layout.sites[site].hiveserver2
     spark_dir = layout.site_dir(site) / "spark"
     scratch = spark_dir / "tmp"
+    fence = spark_dir / "fence"
     warehouse = layout.site_root(site) / "data" / "warehouse"
     home = spark_home()
 
     def prepare() -> None:
         account = accounts.ensure_account(accounts.SPARK_ACCOUNT)
         scratch.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(fence, ignore_errors=True)
+        shutil.copytree(fence_classes(layout), fence)
         for directory in (spark_dir, warehouse):
             accounts.hand_over(directory, account)
             # From the directory that holds the mini cluster's, the console's var
@@ -184,7 +215,8 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
                     "move the mini cluster elsewhere with LOCKSTEP_MINICLUSTER_DIR")
 
     metastore = f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
-    java_options = f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={scratch}"
+    java_options = (f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={scratch} "
+                    f"-Dlockstep.zookeeper={layout.zookeeper_hosts(site)}")
     return Service(
         name=f"{site}/hiveserver2",
         port=port,
@@ -194,6 +226,8 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
             "--master", "local[2]",
             "--driver-memory", "768m",
             "--conf", "spark.ui.enabled=false",
+            "--driver-class-path", str(fence),
+            "--conf", "spark.sql.extensions=lockstep.LockstepFence",
             # The driver's RPC and block manager ports, which local mode needs but nobody
             # outside this process uses: loopback, like every other port here.
             "--conf", f"spark.driver.bindAddress={HOST}",

@@ -1,4 +1,5 @@
-"""Whether this cluster is a secondary now, from the identity in its own ZooKeeper.
+"""Whether this cluster is a secondary now, or a primary fenced for a planned switchover,
+from the identity in its own ZooKeeper.
 
 A secondary holds restore points and the live copy replication keeps equal to the
 primary: an application that wrote there (a client left pointing at the old primary
@@ -6,7 +7,8 @@ after a failover, or at the replica by mistake) would be rolled back by the next
 or worse, be read as the primary's data after one. So while the identity says
 "secondary", application users' writes are refused with Hadoop's StandbyException, as
 a standby namenode refuses them; superusers (the console, which replicates) still
-write. On a real cluster a Ranger deny policy or a router mount table does this.
+write. A primary fenced for a planned switchover's final rounds refuses them the same
+way. On a real cluster a Ranger deny policy or a router mount table does this.
 
 The identity is watched, not polled: a failover's write reaches the server within
 milliseconds. Until the ZooKeeper answers the role is unknown and nothing is refused:
@@ -40,6 +42,7 @@ class Standby:
     def __init__(self, zookeeper_hosts: str | None) -> None:
         self.epoch: int | None = None
         self.secondary = False
+        self.fenced = False
         self._client: KazooClient | None = None
         if zookeeper_hosts:
             self._client = KazooClient(hosts=zookeeper_hosts, connection_retry=RETRY,
@@ -59,14 +62,22 @@ class Standby:
             identity = {}
         role = identity.get("role") if isinstance(identity, dict) else None
         self.secondary = role == "secondary"
-        self.epoch = identity.get("epoch") if self.secondary else None
-        log.info("identity: %s", role or "none")
+        self.fenced = role == "primary" and identity.get("fenced") is True
+        self.epoch = identity.get("epoch") if self.secondary or self.fenced else None
+        log.info("identity: %s%s", role or "none", " (fenced)" if self.fenced else "")
 
     def check(self, caller: Caller) -> None:
-        if self.secondary and not caller.superuser:
+        if caller.superuser:
+            return
+        if self.secondary:
             raise StandbyException(
                 "Operation category WRITE is not supported in state standby: this cluster "
                 f"is the secondary of its pairing (epoch {self.epoch}); write to the primary")
+        if self.fenced:
+            raise StandbyException(
+                "Operation category WRITE is not supported in state standby: writes are "
+                f"fenced on this cluster for a planned switchover (epoch {self.epoch}); write "
+                "to the new primary once the switchover is done")
 
     def close(self) -> None:
         if self._client is not None:

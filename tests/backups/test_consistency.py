@@ -11,23 +11,33 @@ import time
 
 import pytest
 
+from adapters.webhdfs import WebHdfs
 from backups.models import RoundState
 from backups.preparing import run_now
+from minicluster.layout import CONSOLE_USER
+from minicluster.services import hiveserver2_client
 from tests.backups.conftest import hive, make_service, site, work
 
 BILLS = "/data/acme/bills/live"
 
 
 class Writer(threading.Thread):
-    """Customer n, then bill n naming customer n, until stopped."""
+    """Customer n, then bill n naming customer n, as `user`, until stopped or refused;
+    it records each write acknowledged."""
 
-    def __init__(self, minicluster) -> None:
+    def __init__(self, minicluster, directory: str = BILLS, user: str = CONSOLE_USER) -> None:
         super().__init__(daemon=True)
-        self.hive = hive(minicluster, "site-a")
-        self.webhdfs = site(minicluster, "site-a")
+        self.hive = hiveserver2_client(minicluster, "site-a", user)
+        self.webhdfs = WebHdfs(minicluster.webhdfs_url("site-a"), user)
+        self.directory = directory
         self.stopping = threading.Event()
-        self.written = 0
+        self.customers: list[int] = []
+        self.bills: list[int] = []
         self.error: Exception | None = None
+
+    @property
+    def written(self) -> int:
+        return len(self.bills)
 
     def run(self) -> None:
         start = 1000 + max([row[0] for row in self.hive.query(
@@ -37,9 +47,10 @@ class Writer(threading.Thread):
                 if self.stopping.is_set():
                     return
                 self.hive.query(f"INSERT INTO acme.customers VALUES ({customer}, 'c{customer}')")  # noqa: S608
-                self.webhdfs.write(f"{BILLS}/bill-{customer}.csv",
+                self.customers.append(customer)
+                self.webhdfs.write(f"{self.directory}/bill-{customer}.csv",
                                    f"bill,customer\n{customer},{customer}\n".encode())
-                self.written += 1
+                self.bills.append(customer)
         except Exception as error:
             self.error = error
 

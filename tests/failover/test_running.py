@@ -15,7 +15,7 @@ from rq.job import JobStatus
 
 from console.models import Cluster, Pairing
 from console.roles import Role
-from failover import steps
+from failover import sequences
 from failover.models import Switchover, SwitchoverState
 from failover.running import enqueue_switchover, job_id, resume_switchovers, run_here
 from failover.switching import failover
@@ -34,9 +34,10 @@ def killing_after(step_name: str) -> list:
     def killed(switchover):
         raise Killed
 
-    names = [name for name, _ in steps.FAILOVER_STEPS]
+    names = [name for name, _ in sequences.FAILOVER_STEPS]
     following = names[names.index(step_name) + 1]
-    return [(name, killed if name == following else step) for name, step in steps.FAILOVER_STEPS]
+    return [(name, killed if name == following else step)
+            for name, step in sequences.FAILOVER_STEPS]
 
 
 def assert_failed_over(clusters, pairing) -> None:
@@ -54,7 +55,7 @@ def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
     point = consistent_round(bills_only).restore_point
     secondary = site(minicluster, "site-b")
     secondary.write(f"{tenant_data.bills}/half-copied.csv", b"half\n", overwrite=True)
-    monkeypatch.setattr(steps, "FAILOVER_STEPS", killing_after(last_done))
+    monkeypatch.setattr(sequences, "FAILOVER_STEPS", killing_after(last_done))
     with pytest.raises(Killed):
         failover(pairing, "olga", "site-b", "site-a lost power", run=run_here)
     monkeypatch.undo()

@@ -1,10 +1,11 @@
-"""`manage.py failover status | confirm | rollback ID | commit ID | resume [ID]`.
+"""`manage.py failover status | confirm | rollback ID | commit ID | switchover | resume [ID]`.
 
 The API's checks, roles and audit, for an operator at a shell: `--as` names the operator
 (or administrator) who decides. A confirmed failover, a rollback and a resume run their
 steps in this process, printing the switchover as it ends: a failover must not wait for a
-worker, which may have gone down with the old primary. Killed half-way, it is resumed by
-the scheduler's next reaper pass or by `failover resume`.
+worker, which may have gone down with the old primary. A planned switchover (`switchover
+--pairing ID`) runs here too, while the workers run its final rounds. Killed half-way, a
+switchover is resumed by the scheduler's next reaper pass or by `failover resume`.
 """
 
 import json
@@ -26,6 +27,7 @@ from failover.switching import (
     commit_failover,
     confirm_failover,
     failover,
+    planned_switchover,
     resume_failed,
     rollback_failover,
 )
@@ -36,13 +38,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["status", "confirm", "rollback", "commit",
-                                               "resume"])
+                                               "switchover", "resume"])
         parser.add_argument("switchover", nargs="?", type=int,
                             help="rollback, commit: the failover; resume: one switchover "
                                  "(default: every running one that no live process runs)")
         parser.add_argument("--prompt", type=int, help="confirm: the open fault prompt")
         parser.add_argument("--pairing", type=int, help="confirm: the pairing, without a "
-                            "prompt; status: only this pairing")
+                            "prompt; switchover: the pairing; status: only this pairing")
         parser.add_argument("--typed-name", default="", help="the cluster that becomes "
                             "primary (commit: the new primary), typed exactly")
         parser.add_argument("--reason", default="")
@@ -62,6 +64,8 @@ class Command(BaseCommand):
                                                   typed_name, reason, run=run_here),
             "commit": lambda: commit_failover(self._switchover(switchover), by, typed_name,
                                               reason),
+            "switchover": lambda: planned_switchover(self._pairing(options["pairing"]), by,
+                                                     typed_name, reason, run=run_here),
             "resume": lambda: self._resume(switchover),
         }
         try:
@@ -101,11 +105,13 @@ class Command(BaseCommand):
             if prompt is None:
                 raise CommandError(f"no fault prompt with id {prompt_id}")
             return confirm_failover(prompt, by, typed_name, reason, run=run_here)
-        assert pairing_id is not None  # exactly one of the two was given
-        pairing = Pairing.objects.filter(pk=pairing_id).first()
+        return failover(self._pairing(pairing_id), by, typed_name, reason, run=run_here)
+
+    def _pairing(self, pk: int | None) -> Pairing:
+        pairing = Pairing.objects.filter(pk=pk).first() if pk else None
         if pairing is None:
-            raise CommandError(f"no pairing with id {pairing_id}")
-        return failover(pairing, by, typed_name, reason, run=run_here)
+            raise CommandError(f"no pairing with id {pk}" if pk else "give --pairing ID")
+        return pairing
 
     def _resume(self, pk: int | None) -> Switchover:
         if pk is not None:
