@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeGuard
 
 from minicluster.webhdfs import acl
-from minicluster.webhdfs.disk import Tree, append_data, subpath
+from minicluster.webhdfs.disk import Tree, append_data, is_gone, subpath
 from minicluster.webhdfs.errors import (
     AccessControl,
     FileAlreadyExists,
@@ -147,6 +147,23 @@ def visible_children(tree: Tree, rel: str) -> Iterator[os.DirEntry]:
                 entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False)
             ):
                 yield entry
+
+
+def _still_there(tree: Tree, rel: str) -> list[tuple[os.DirEntry, os.stat_result]]:
+    """The visible children of a directory with their status, leaving out what vanished
+    meanwhile (nothing, when the directory itself did)."""
+    found = []
+    try:
+        for entry in visible_children(tree, rel):
+            try:
+                found.append((entry, entry.stat(follow_symlinks=False)))
+            except OSError as error:
+                if not is_gone(error):
+                    raise
+    except OSError as error:
+        if not is_gone(error):
+            raise
+    return found
 
 
 def set_mtime(tree: Tree, rel: str, mtime: int) -> None:
@@ -371,9 +388,11 @@ class Namespace:
         stack = [(disk, "")] if top.is_dir else []
         while stack:
             directory, rel = stack.pop()
-            for entry in visible_children(self.live, directory):
+            # A writer may remove what is being walked (Spark's `_temporary` directories):
+            # what vanished is left out, as it is of the snapshot it would have joined.
+            for entry, stat in _still_there(self.live, directory):
                 child = f"{rel}/{entry.name}" if rel else entry.name
-                found = OnDisk.of(entry.stat(follow_symlinks=False))
+                found = OnDisk.of(stat)
                 row = known.get(f"{base}/{child}")
                 if found.described_by(row):
                     out.append((child, rel, self._node(row, found)))

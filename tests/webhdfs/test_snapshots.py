@@ -276,3 +276,35 @@ def test_snapshots_of_a_directory_requested_together_are_each_dated_when_request
     assert read(client, f"{path}/.snapshot/s0/d099/f19") == b"19"
     admin.delete_snapshot(path, "s0")
     assert len(list((site_a.state / "snapshots").iterdir())) == trees + 1  # "after"
+
+
+def test_a_snapshot_leaves_out_what_a_writer_removes_while_it_is_taken(
+    site_a: Site, client: InsecureClient, snapdir: str
+) -> None:
+    """Spark writes a table through a `_temporary` directory straight on disk and removes
+    it when the job commits: a snapshot taken meanwhile must not fail on the vanished
+    files (before, it answered FileNotFoundException)."""
+    scratch = site_a.root / snapdir.lstrip("/") / "table" / "_temporary"
+    stopping = threading.Event()
+
+    def churn() -> None:
+        while not stopping.is_set():
+            for attempt in range(20):
+                part = scratch / f"attempt-{attempt}"
+                part.mkdir(parents=True, exist_ok=True)
+                for number in range(20):
+                    (part / f"part-{number}").write_bytes(b"x")
+            for attempt in range(20):
+                for number in range(20):
+                    (scratch / f"attempt-{attempt}" / f"part-{number}").unlink()
+                (scratch / f"attempt-{attempt}").rmdir()
+
+    writer = threading.Thread(target=churn, daemon=True)
+    writer.start()
+    try:
+        for number in range(40):
+            client.create_snapshot(snapdir, f"s{number}")
+            client.delete_snapshot(snapdir, f"s{number}")
+    finally:
+        stopping.set()
+        writer.join(10)
