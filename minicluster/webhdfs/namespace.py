@@ -390,9 +390,9 @@ class Namespace:
             directory, rel = stack.pop()
             # A writer may remove what is being walked (Spark's `_temporary` directories):
             # what vanished is left out, as it is of the snapshot it would have joined.
-            for entry, stat in _still_there(self.live, directory):
+            for entry, status in _still_there(self.live, directory):
                 child = f"{rel}/{entry.name}" if rel else entry.name
-                found = OnDisk.of(stat)
+                found = OnDisk.of(status)
                 row = known.get(f"{base}/{child}")
                 if found.described_by(row):
                     out.append((child, rel, self._node(row, found)))
