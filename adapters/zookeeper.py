@@ -29,6 +29,8 @@ from kazoo.security import ACL, make_acl, make_digest_acl
 
 ROOT = "/lockstep"
 CLOCK = f"{ROOT}/clock"
+# Where applications' failover clients report which cluster they use (failover/client.py).
+CLIENTS = f"{ROOT}/clients"
 
 
 class ZooKeeperError(Exception):
@@ -148,6 +150,39 @@ class ZooKeeper:
         except KazooException as error:
             raise ZooKeeperError(f"deleting {path} on {self.hosts} failed: {error}") from error
 
+    def publish_only(self, path: str, name: str, data: bytes) -> bool:
+        """Make `name` (holding `data`) the only child of `ROOT/path`; False when it was
+        already. Readable by anyone, like everything under ROOT."""
+        parent = f"{ROOT}/{path}"
+        try:
+            self.client.ensure_path(parent)
+            children = self.client.get_children(parent)
+            if children == [name] and self.client.get(f"{parent}/{name}")[0] == data:
+                return False
+            for child in children:
+                if child != name:
+                    self.client.delete(f"{parent}/{child}")
+            if name in children:
+                self.client.set(f"{parent}/{name}", data)
+            else:
+                self.client.create(f"{parent}/{name}", data)
+        except NoAuthError as error:
+            raise self._not_ours(path) from error
+        except KazooException as error:
+            raise ZooKeeperError(f"writing {parent} to {self.hosts} failed: {error}") from error
+        return True
+
+    def delete_tree(self, path: str) -> None:
+        """Delete `ROOT/path` and everything below it; gone already is fine."""
+        try:
+            self.client.delete(f"{ROOT}/{path}", recursive=True)
+        except NoNodeError:
+            pass
+        except NoAuthError as error:
+            raise self._not_ours(path) from error
+        except KazooException as error:
+            raise ZooKeeperError(f"deleting {path} on {self.hosts} failed: {error}") from error
+
     def claim_root(self) -> None:
         """Create ROOT with the console's ACL before anyone else can: a node another local
         user made first would lock the console out or feed readers its own identities."""
@@ -158,6 +193,20 @@ class ZooKeeper:
             raise self._not_ours("") from error
         except KazooException as error:
             raise ZooKeeperError(f"creating {ROOT} on {self.hosts} failed: {error}") from error
+
+    def open_clients(self) -> None:
+        """CLIENTS, in which anyone may create a node (an application's client reporting
+        itself, ephemeral) and read, and only the console may do more."""
+        try:
+            self.client.ensure_path(CLIENTS)
+            if self._acl is not None:
+                self.client.set_acls(CLIENTS, [
+                    *(acl for acl in self._acl if acl.id.scheme != "world"),
+                    make_acl("world", "anyone", read=True, create=True)])
+        except NoAuthError as error:
+            raise self._not_ours("clients") from error
+        except KazooException as error:
+            raise ZooKeeperError(f"creating {CLIENTS} on {self.hosts} failed: {error}") from error
 
     def _protect(self, *paths: str) -> None:
         """Give nodes made before the console had a credential (or by another hand that
@@ -271,6 +320,29 @@ class Watch:
             raise ZooKeeperError(f"ZooKeeper at {self.hosts} did not answer within "
                                  f"{self.timeout:g} s ({type(error).__name__})") from error
         return time.monotonic() - started
+
+    def children(self, path: str) -> dict[str, dict]:
+        """Each child of `ROOT/path` with its JSON document, read now; {} when there is
+        none, and ZooKeeperError when the session is not connected or slow."""
+        if not self.connected:
+            raise ZooKeeperError(f"ZooKeeper at {self.hosts} does not answer")
+        parent = f"{ROOT}/{path}"
+        try:
+            names = self._client.get_children_async(parent).get(timeout=self.timeout)
+            found = {}
+            for name in names:
+                try:
+                    data, _ = self._client.get_async(f"{parent}/{name}").get(
+                        timeout=self.timeout)
+                except NoNodeError:
+                    continue  # gone between the listing and the read
+                found[name] = _document(data)
+        except NoNodeError:
+            return {}
+        except (KazooException, KazooTimeoutError) as error:
+            raise ZooKeeperError(f"reading {parent} from {self.hosts} failed "
+                                 f"({type(error).__name__})") from error
+        return found
 
     def _state_changed(self, state: str) -> None:
         self._state = state

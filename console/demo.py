@@ -29,6 +29,7 @@ from userdata.entries import TENANT, USER, make_entry
 DEMO_USERS = {"admin": Role.ADMINISTRATOR, "operator": Role.OPERATOR, "alice": Role.TENANT}
 DEMO_TENANT = "acme"
 BILLS_DIR = f"{SNAPSHOT_ROOT}/acme/bills"
+APP_BILLS = f"{BILLS_DIR}/app"
 CUSTOMERS = [(1, "Ada Lovelace"), (2, "Grace Hopper"), (3, "Edsger Dijkstra"),
              (4, "Barbara Liskov"), (5, "Donald Knuth")]
 SERVICE_NAME = "bill clearing"
@@ -96,6 +97,9 @@ def write_bill_clearing_data(layout: Layout, site: str = "site-a") -> None:
         hive.query(f"INSERT INTO acme.customers VALUES {rows}")  # noqa: S608 (our constants)
     webhdfs = WebHdfs(layout.webhdfs_url(site), CONSOLE_USER)
     webhdfs.makedirs(BILLS_DIR)
+    # Where the sample application (manage.py bill_clearing_app) writes, as alice.
+    webhdfs.makedirs(APP_BILLS)
+    webhdfs.set_owner(APP_BILLS, "alice")
     for bill in range(1, 21):
         customer = CUSTOMERS[bill % len(CUSTOMERS)][0]
         path = f"{BILLS_DIR}/bill-{bill:05d}.csv"

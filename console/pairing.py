@@ -5,6 +5,7 @@ or its clock is too far from the console's: a round's moment T means the same in
 on both sides only when their clocks agree.
 """
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from backups.models import BackupPolicy
 from console.clusters import check_endpoints, measure_skew, zookeeper_of
 from console.errors import Refused
 from console.models import Cluster, Pairing
+from failover import discovery
 from failover.identity import (
     ClusterRole,
     Identity,
@@ -25,6 +27,7 @@ from failover.identity import (
     write_identity,
 )
 
+log = logging.getLogger(__name__)
 FIRST_EPOCH = 1
 
 
@@ -72,14 +75,18 @@ def pair(primary: Cluster, secondary: Cluster, by: str,
             written.append((cluster, _claim_identity(cluster, identity)))
         with transaction.atomic():
             _check_free(primary, secondary)
-            return Pairing.objects.create(primary=primary, secondary=secondary,
-                                          epoch=FIRST_EPOCH, created_by=by)
+            pairing = Pairing.objects.create(primary=primary, secondary=secondary,
+                                             epoch=FIRST_EPOCH, created_by=by)
     except (ZooKeeperError, PairingRefused) as error:
         # Leave no cluster claiming a role in a pairing that does not exist.
         _clear_identities(written)
         if isinstance(error, PairingRefused):
             raise
         raise PairingRefused(f"Writing the identities failed: {error}") from error
+    # Both ZooKeepers answered just now; one that stops meanwhile is repaired by the monitor.
+    for warning in discovery.point_at(primary, [primary, secondary]):
+        log.warning("%s", warning)
+    return pairing
 
 
 def _claim_identity(cluster: Cluster, identity: Identity) -> Recorded:
@@ -156,8 +163,9 @@ def unpair(pairing: Pairing) -> list[str]:
             f"this pairing ({', '.join(enabled)}): disable them first."
         )
     ours, warnings = _current_identities(pairing)
+    clusters = [pairing.primary, pairing.secondary]
     pairing.delete()
-    return warnings + _clear_identities(ours)
+    return warnings + _clear_identities(ours) + discovery.clear(clusters)
 
 
 def enabled_policies(pairing: Pairing) -> list[str]:

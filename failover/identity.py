@@ -77,9 +77,11 @@ def identity_from(document: dict | None) -> Identity | None:
 
 def write_identity(zookeeper: ZooKeeper, identity: Identity, over: Recorded) -> Recorded:
     """Replace the identity `over` was read from, only if nobody changed it since
-    (raises VersionConflict otherwise): two consoles or pairings never both win."""
-    return Recorded(identity, zookeeper.write_versioned(IDENTITY_NODE, identity.to_json(),
-                                                        over.version))
+    (raises VersionConflict otherwise): two consoles or pairings never both win. The
+    node where applications' clients report themselves is made with it."""
+    written = zookeeper.write_versioned(IDENTITY_NODE, identity.to_json(), over.version)
+    zookeeper.open_clients()
+    return Recorded(identity, written)
 
 
 def clear_identity(zookeeper: ZooKeeper, over: Recorded | None = None) -> None:

@@ -22,6 +22,9 @@ class ClusterStatus(models.Model):
     unhealthy_since = models.DateTimeField(null=True, blank=True)
     # The last probe every endpoint answered.
     last_seen = models.DateTimeField(null=True, blank=True)
+    # Applications' failover clients reporting in this cluster's ZooKeeper, as last read:
+    # node name → {"application", "host", "pid", "cluster", "epoch", "since"}.
+    clients = models.JSONField(default=dict)
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

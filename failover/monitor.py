@@ -10,7 +10,9 @@ still failing) the monitor opens its prompt at that moment, not at its next prob
 measures the data at risk afterwards on a thread of its own, so that a silent primary
 never delays the prompt. When a fault ends, its open prompt closes as recovered. An old
 primary that a failover could not reach, seen again carrying a lower epoch than its
-pairing, is made secondary (failover/reversal.py).
+pairing, is made secondary (failover/reversal.py); a ZooKeeper seen answering again first
+has its HiveServer2 discovery record pointed at the primary (failover/discovery.py). It
+records the applications' failover clients that report in each ZooKeeper.
 
 Like the scheduler, the loop outlives any one failure (each step is logged and tried
 again), and `stop` (SIGTERM) ends it between steps.
@@ -29,12 +31,19 @@ from console import clock
 from console.clusters import EndpointCheck
 from console.heartbeats import MONITOR, beat
 from console.models import Cluster, Pairing
+from failover import discovery
 from failover.events import publish_status
 from failover.evidence import fault_evidence, measure_changes, services_at_risk
 from failover.faults import Change, FaultTimer, Moment
 from failover.identity import Identity
 from failover.models import ClusterStatus, FaultPrompt
-from failover.probes import ENDPOINTS, identity_seen, identity_watch, probe
+from failover.probes import (
+    ENDPOINTS,
+    clients_reporting,
+    identity_seen,
+    identity_watch,
+    probe,
+)
 from failover.prompts import close_recovered, open_prompt, prompted, update_at_risk
 from failover.reversal import fence_returning
 from failover.status import record_status
@@ -59,6 +68,8 @@ class Monitor:
         self._failing: dict[int, list[str]] = {}
         # Primary cluster id → its pairing, as of the last probe.
         self._primaries: dict[int, Pairing] = {}
+        # Cluster id → whether its ZooKeeper answered the last probe.
+        self._zookeeper_ok: dict[int, bool] = {}
         # (cluster id, fault_since) of each fault put to the operators already.
         self._prompted: set[tuple[int, datetime]] = set()
         self._measuring = ThreadPoolExecutor(max_workers=1, thread_name_prefix="at-risk")
@@ -144,9 +155,12 @@ class Monitor:
         self._failing[cluster.pk] = [check.endpoint for check in checks if not check.ok]
         failed = [check.finished for check in checks if not check.ok]
         change = timer.observe(not failed, at.at(min(failed)) if failed else at)
-        identity, _ = identity_seen(self._watches[cluster.pk])
+        watch = self._watches[cluster.pk]
+        identity, _ = identity_seen(watch)
+        self._repair_if_returning(cluster, checks)
         status = record_status(cluster, checks, identity,
-                               timer.began.wall if timer.began else None, at)
+                               timer.began.wall if timer.began else None, at,
+                               clients_reporting(watch))
         publish_status(status)
         self._fence_if_returning(cluster, identity)
         if change == Change.ENDED:
@@ -155,6 +169,19 @@ class Monitor:
             close_recovered(cluster, f"{cluster} answered every probe from "
                                      f"{since:%Y-%m-%d %H:%M:%S %Z} on, for "
                                      f"{self.recovery:g} s without a break: the fault is over.")
+
+    def _repair_if_returning(self, cluster: Cluster, checks: list[EndpointCheck]) -> None:
+        """A ZooKeeper seen answering again (or for the first time) may hold an old
+        HiveServer2 discovery record: it names the pairing's primary again first thing."""
+        answers = any(check.ok for check in checks if check.endpoint == "ZooKeeper")
+        returning = answers and not self._zookeeper_ok.get(cluster.pk, False)
+        self._zookeeper_ok[cluster.pk] = answers
+        pairing = next((pairing for pairing in self._primaries.values()
+                        if cluster.pk in (pairing.primary_id, pairing.secondary_id)), None)
+        if returning and pairing is not None:
+            for warning in discovery.point_at(pairing.primary, [cluster]):
+                log.warning("%s", warning)
+                self._zookeeper_ok[cluster.pk] = False  # tried again at the next probe
 
     def _fence_if_returning(self, cluster: Cluster, identity: Identity | None) -> None:
         pairing = next((pairing for pairing in self._primaries.values()

@@ -1,9 +1,10 @@
 """What the Failover page and `GET /api/failover/status/` show, gathered once for both:
 each cluster's status as the monitor last recorded it, each pairing's roles with its
-services' last consistent restore points and RPO, the open fault prompts, and the history
-of prompts and switchovers."""
+services' last consistent restore points and RPO and the applications' failover clients
+(which cluster each uses), the open fault prompts, and the history of prompts and
+switchovers."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,9 +30,22 @@ class ServiceRecovery:
 
 
 @dataclass(frozen=True)
+class ApplicationClient:
+    """An application's failover client, as it reports itself in a ZooKeeper."""
+
+    application: str
+    host: str
+    pid: int | None
+    cluster: str
+    epoch: int | None
+    behind: bool  # it still uses a cluster that is not its pairing's primary now
+
+
+@dataclass(frozen=True)
 class PairingRecovery:
     pairing: Pairing
     services: list[ServiceRecovery]
+    clients: list[ApplicationClient]
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,26 @@ class Overview:
     switchovers: list[Switchover]
 
 
-def _pairing_recovery(pairing: Pairing, now: datetime) -> PairingRecovery:
+def _pairing_recovery(pairing: Pairing, now: datetime,
+                      statuses: dict[int, ClusterStatus]) -> PairingRecovery:
     services = Service.objects.filter(pairing=pairing).select_related("tenant", "policy")
     return PairingRecovery(pairing, [
         ServiceRecovery(service, last_consistent_point(service, pairing.secondary),
                         rpo_status(service, now))
-        for service in services])
+        for service in services], _clients(pairing, statuses))
+
+
+def _clients(pairing: Pairing, statuses: dict[int, ClusterStatus]) -> list[ApplicationClient]:
+    """Each client once, from whichever of the two ZooKeepers it reports in."""
+    reports: dict[str, dict] = {}
+    for cluster_id in (pairing.secondary_id, pairing.primary_id):
+        status = statuses.get(cluster_id)
+        reports.update(status.clients if status else {})
+    return [ApplicationClient(
+        application=str(report.get("application", name)), host=str(report.get("host", "")),
+        pid=report.get("pid"), cluster=str(report.get("cluster", "")),
+        epoch=report.get("epoch"), behind=report.get("cluster") != pairing.primary.name)
+        for name, report in sorted(reports.items())]
 
 
 def overview(now: datetime) -> Overview:
@@ -62,7 +90,7 @@ def overview(now: datetime) -> Overview:
         monitor_beat_at=beat.beat_at if beat else None,
         monitor_stale=beat is None or now - beat.beat_at > stale,
         clusters=[(cluster, statuses.get(cluster.pk)) for cluster in Cluster.objects.all()],
-        pairings=[_pairing_recovery(pairing, now) for pairing in
+        pairings=[_pairing_recovery(pairing, now, statuses) for pairing in
                   Pairing.objects.select_related("primary", "secondary")],
         open_prompts=list(prompts.filter(state=PromptState.OPEN)),
         prompts=list(prompts[:HISTORY]),
@@ -97,7 +125,8 @@ def overview_json(found: Overview) -> dict:
                      for cluster, status in found.clusters],
         "pairings": [{"id": item.pairing.pk, "primary": item.pairing.primary.name,
                       "secondary": item.pairing.secondary.name, "epoch": item.pairing.epoch,
-                      "services": [_service_json(service) for service in item.services]}
+                      "services": [_service_json(service) for service in item.services],
+                      "clients": [asdict(client) for client in item.clients]}
                      for item in found.pairings],
         "open_prompts": [prompt_json(prompt) for prompt in found.open_prompts],
         "prompts": [prompt_json(prompt) for prompt in found.prompts],

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 
 from django.conf import settings
 
-from adapters.zookeeper import Watch, ZooKeeperError
+from adapters.zookeeper import CLIENTS, ROOT, Watch, ZooKeeperError
 from console.clusters import EndpointCheck, check_endpoints
 from console.models import Cluster
 from failover.identity import IDENTITY_NODE, Identity, identity_from
@@ -53,3 +53,12 @@ def identity_seen(watch: Watch) -> tuple[Identity | None, bool]:
     if not (watch.connected and read):
         return None, False
     return identity_from(document), True
+
+
+def clients_reporting(watch: Watch) -> dict[str, dict] | None:
+    """The applications' failover clients reporting in the cluster's ZooKeeper (node name
+    → report); None when it cannot be read now (the last reading stands)."""
+    try:
+        return watch.children(CLIENTS.removeprefix(f"{ROOT}/"))
+    except ZooKeeperError:
+        return None

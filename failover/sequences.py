@@ -12,6 +12,7 @@ FAILOVER_STEPS: list[tuple[str, Step]] = [
     ("rolled_back", steps.revert_services),
     ("user_data_synced", steps.sync_user_data),
     ("primary_written", steps.write_new_primary),
+    ("discovery_moved", steps.move_discovery),
     ("old_primary_written", steps.write_old_primary),
     ("pairing_swapped", steps.swap_pairing),
 ]

@@ -26,10 +26,12 @@ def endpoints_json(checks: list[EndpointCheck], before: dict, at: Moment) -> dic
 
 
 def record_status(cluster: Cluster, checks: list[EndpointCheck], identity: Identity | None,
-                  fault_since: datetime | None, at: Moment) -> ClusterStatus:
+                  fault_since: datetime | None, at: Moment,
+                  clients: dict[str, dict] | None = None) -> ClusterStatus:
     """Save what the checks of `cluster` begun at `at` found. `identity` is what its
     ZooKeeper holds (only meaningful when the ZooKeeper answered); `fault_since` the start
-    of the current fault, None when there is none."""
+    of the current fault, None when there is none; `clients` the failover clients that
+    report there (None: unknown now, the last reading stands)."""
     status, _ = ClusterStatus.objects.get_or_create(cluster=cluster)
     status.endpoints = endpoints_json(checks, status.endpoints, at)
     status.healthy = all(check.ok for check in checks)
@@ -39,5 +41,7 @@ def record_status(cluster: Cluster, checks: list[EndpointCheck], identity: Ident
     if status.healthy:
         status.last_seen = at.wall
     status.checked_at = at.wall
+    if clients is not None:
+        status.clients = clients
     status.save()
     return status

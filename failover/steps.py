@@ -13,6 +13,7 @@ A failover (the old primary failed; the secondary becomes primary):
    secondary keeps what the last sync wrote, and the step notes when that was (the
    failover never waits for a cluster that is gone);
 4. primary written: role=primary in the new epoch, in the secondary's own ZooKeeper;
+   discovery moved: HiveServer2 discovery records name the new primary (failover/discovery.py);
 5. old primary written: role=secondary in the new epoch, in the old primary's ZooKeeper
    if it answers (otherwise it is fenced when it returns: failover/reversal.py);
 6. pairing swapped: the console's pairing takes the new roles and epoch.
@@ -44,6 +45,7 @@ from backups.models import Service
 from backups.reverting import revert_service
 from console import clock
 from console.models import Pairing
+from failover import discovery
 from failover.events import publish_switchover
 from failover.identity import ClusterRole
 from failover.models import Switchover
@@ -150,6 +152,17 @@ def write_new_primary(switchover: Switchover) -> None:
                    switchover.old_primary, switchover.by)
     except IdentityConflict as conflict:
         raise StepConflict(str(conflict)) from conflict
+
+
+def move_discovery(switchover: Switchover) -> None:
+    """HiveServer2 discovery names the new primary in both ZooKeepers; an old primary's
+    that does not answer is repaired by the monitor when it returns."""
+    clusters = [switchover.new_primary, switchover.old_primary]
+    warnings = discovery.point_at(switchover.new_primary, clusters)
+    if any(warning.startswith(f"{switchover.new_primary}:") for warning in warnings):
+        raise ZooKeeperError("; ".join(warnings))
+    for warning in warnings:
+        note(switchover, f"{warning}: the monitor moves it when that ZooKeeper answers.")
 
 
 def write_old_primary(switchover: Switchover) -> None:

@@ -216,7 +216,8 @@ def hiveserver2_service(layout: Layout, site: str) -> Service:
 
     metastore = f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
     java_options = (f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={scratch} "
-                    f"-Dlockstep.zookeeper={layout.zookeeper_hosts(site)}")
+                    f"-Dlockstep.zookeeper={layout.zookeeper_hosts(site)} "
+                    f"-Dlockstep.superuser={CONSOLE_USER}")
     return Service(
         name=f"{site}/hiveserver2",
         port=port,

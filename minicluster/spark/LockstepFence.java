@@ -1,12 +1,16 @@
-// The Spark Thrift Server's half of a planned switchover's fence: while the identity in
-// the site's own ZooKeeper says "fenced", every statement that would change data or
-// metadata is refused, as the embedded WebHDFS refuses application writes. Reads (queries,
-// SHOW, DESCRIBE, SET) still run: the console reads the tables' metadata for the final
-// round. On a real cluster a Ranger deny policy on Hive does this.
+// The Spark Thrift Server's half of the identity's protection, as the embedded WebHDFS
+// does it for files: while the identity in the site's own ZooKeeper says "fenced" (a
+// planned switchover's final rounds), every statement that would change data or metadata
+// is refused; while it says "secondary", every such statement of an application user
+// (a client left on the old primary) is, and the console's user, which applies the
+// primary's table metadata there, still writes. Reads (queries, SHOW, DESCRIBE, SET)
+// always run. On a real cluster a Ranger deny policy on Hive does this.
 //
 // Registered with spark.sql.extensions=lockstep.LockstepFence; the ZooKeeper comes from
 // the driver's system property lockstep.zookeeper, so that the watch starts with the
-// server's own session, before any client connects. Compiled by minicluster/services.py.
+// server's own session, before any client connects, and the console's user from
+// lockstep.superuser. A statement runs as its session's user (hive.server2.enable.doAs).
+// Compiled by minicluster/services.py.
 package lockstep;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
 import org.apache.spark.sql.catalyst.plans.logical.Command;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import scala.Function1;
@@ -55,13 +60,31 @@ public final class LockstepFence extends AbstractFunction1<SparkSessionExtension
     static final class Rule extends AbstractFunction1<LogicalPlan, BoxedUnit> {
         @Override
         public BoxedUnit apply(LogicalPlan plan) {
-            if (WATCHER.fenced && writes(plan)) {
+            if (!(WATCHER.fenced || WATCHER.secondary) || !writes(plan)) {
+                return BoxedUnit.UNIT;
+            }
+            if (WATCHER.fenced) {
                 throw new IllegalStateException(
                         "Writes are fenced on this cluster for a planned switchover (epoch "
                         + WATCHER.epoch + "): it is about to become the secondary; write to "
                         + "the new primary once the switchover is done");
             }
+            String user = currentUser();
+            if (!user.equals(System.getProperty("lockstep.superuser", ""))) {
+                throw new IllegalStateException(
+                        "Operation category WRITE is not supported in state standby: this "
+                        + "cluster is the secondary of its pairing (epoch " + WATCHER.epoch
+                        + "); " + user + " must write to the primary");
+            }
             return BoxedUnit.UNIT;
+        }
+    }
+
+    static String currentUser() {
+        try {
+            return UserGroupInformation.getCurrentUser().getShortUserName();
+        } catch (java.io.IOException e) {
+            return "";
         }
     }
 
@@ -71,6 +94,7 @@ public final class LockstepFence extends AbstractFunction1<SparkSessionExtension
     static final class Watcher implements Runnable {
         static final long POLL_MS = 200;
         volatile boolean fenced;
+        volatile boolean secondary;
         volatile long epoch;
         private String hosts = "";
         private Thread thread;
@@ -119,12 +143,16 @@ public final class LockstepFence extends AbstractFunction1<SparkSessionExtension
                 data = null;
             }
             JsonNode identity = data == null ? null : json.readTree(data);
-            boolean now = identity != null && identity.path("fenced").asBoolean(false);
+            String role = identity == null ? "" : identity.path("role").asText("");
+            boolean nowFenced = role.equals("primary") && identity.path("fenced").asBoolean(false);
+            boolean nowSecondary = role.equals("secondary");
             epoch = identity == null ? 0 : identity.path("epoch").asLong(0);
-            if (now != fenced) {
-                System.err.println("lockstep-fence: writes " + (now ? "fenced" : "allowed"));
+            if (nowFenced != fenced || nowSecondary != secondary) {
+                System.err.println("lockstep-fence: role " + (role.isEmpty() ? "none" : role)
+                        + (nowFenced ? ", fenced" : ""));
             }
-            fenced = now;
+            fenced = nowFenced;
+            secondary = nowSecondary;
         }
     }
 }

@@ -16,7 +16,7 @@ from tests.backups.conftest import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROGRAMS = {"scheduler", "worker-site-a-0", "worker-site-a-1", "worker-site-b-0",
-            "worker-site-b-1", "monitor", "daphne"}
+            "worker-site-b-1", "monitor", "bill-clearing-app", "daphne"}
 STATUS = re.compile(r"^(?:\S+:)?(\S+)\s+RUNNING\s+pid (\d+),", re.MULTILINE)
 
 

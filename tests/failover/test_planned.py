@@ -9,11 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
+from hdfs import InsecureClient
 
 from backups.models import RoundState
 from console.models import AuditEntry, Cluster, Pairing
 from console.roles import Role
 from failover import planned, sequences
+from failover.client import FollowingClient
 from failover.models import ClusterStatus, Switchover, SwitchoverKind, SwitchoverState
 from failover.running import run_here
 from failover.switching import FailoverConflict, planned_switchover
@@ -22,7 +24,14 @@ from tests.backups.conftest import make_service, site, wait_for
 from tests.backups.test_consistency import Writer, bill_customers
 from tests.backups.test_failures import ROOT
 from tests.failover.conftest import identity_of
-from tests.minicluster.test_standby import alice, app_dirs, writes  # noqa: F401 (a fixture)
+from tests.failover.test_client import endpoints
+from tests.failover.test_discovery import WAREHOUSE, beeline, site_of
+from tests.minicluster.test_standby import (  # noqa: F401 (a fixture)
+    APP_DIR,
+    alice,
+    app_dirs,
+    writes,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIVE = "/data/acme/bills/planned"
@@ -207,3 +216,27 @@ def test_the_page_offers_it_and_says_why_it_was_refused(client, make_user, pairi
     assert AuditEntry.objects.filter(action="failover.switchover", actor_name="olga",
                                      outcome="refused").exists()
     assert not Switchover.objects.exists()
+
+
+def test_applications_follow_a_planned_switchover(
+    pairing, clusters, minicluster, worker, app_dirs  # noqa: F811
+):
+    """The library, the `hdfs` package given both URLs and beeline through ZooKeeper
+    discovery: site-a before, site-b after, never a write on the fenced side."""
+    healthy(*clusters.values())
+    both = ";".join(c.webhdfs_url.removesuffix("/webhdfs/v1") for c in clusters.values())
+    hdfs = InsecureClient(both, user="alice", timeout=10)
+    with FollowingClient([endpoints(c) for c in clusters.values()], "alice",
+                         minicluster.account_password("alice"), timeout=10) as following:
+        assert following.active.name == "site-a"
+        hdfs.write(f"{APP_DIR}/before.csv", b"1\n", overwrite=True)
+        assert site_of(beeline(minicluster, clusters, WAREHOUSE), minicluster) == "site-a"
+        planned_switchover(pairing, "olga", "site-b", "maintenance", run=run_here)
+        wait_for(lambda: following.active.name == "site-b", 1, "the library to follow")
+        following.run(lambda c: c.webhdfs.write(f"{APP_DIR}/library.csv", b"2\n"))
+    wait_for(lambda: not writes(alice(minicluster, "site-a"), "probe"), 10, "site-a's refusal")
+    hdfs.write(f"{APP_DIR}/after.csv", b"3\n", overwrite=True)
+    assert site_of(beeline(minicluster, clusters, WAREHOUSE), minicluster) == "site-b"
+    for name in ("library.csv", "after.csv"):
+        assert site(minicluster, "site-b").status(f"{APP_DIR}/{name}")
+        assert site(minicluster, "site-a").status(f"{APP_DIR}/{name}", strict=False) is None

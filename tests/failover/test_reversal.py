@@ -29,7 +29,8 @@ def test_an_old_primary_that_does_not_answer_is_made_secondary_when_it_returns(
     switchover.refresh_from_db()
     assert switchover.state == SwitchoverState.DONE, switchover.error
     assert "old_primary_written" in switchover.steps
-    [note] = [n for n in switchover.notes if not n.startswith("User data")]
+    [discovery, note] = [n for n in switchover.notes if not n.startswith("User data")]
+    assert discovery.startswith("site-a: HiveServer2 discovery record not moved")
     assert note.startswith("site-a not reachable (ZooKeeper at 127.0.0.1:")
     assert note.endswith("it keeps its old identity until it returns, and is then made "
                          "secondary in epoch 2 (fenced); no round replicates from it")

@@ -73,7 +73,7 @@ def test_a_failover_killed_between_two_steps_is_resumed_and_completes(
     assert switchover.state == SwitchoverState.DONE, switchover.error
     assert list(switchover.steps) == ["confirmed", "backups_paused", "rounds_stopped",
                                       "rolled_back", "user_data_synced", "primary_written",
-                                      "old_primary_written", "pairing_swapped"]
+                                      "discovery_moved", "old_primary_written", "pairing_swapped"]
     assert_failed_over(clusters, pairing)
     bills = tenant_data.bills
     assert tree(secondary, bills) == tree(

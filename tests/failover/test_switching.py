@@ -78,7 +78,7 @@ def test_a_confirmed_failover_lands_the_secondary_on_its_last_restore_point(
     assert switchover.state == SwitchoverState.DONE, switchover.error
     assert list(switchover.steps) == ["fault_seen", "prompted", "confirmed", "backups_paused",
                                       "rounds_stopped", "rolled_back", "user_data_synced",
-                                      "primary_written", "old_primary_written",
+                                      "primary_written", "discovery_moved", "old_primary_written",
                                       "pairing_swapped"]
     for path in (bills, table):
         assert listing(secondary, path) == listing(secondary, in_point(path, point.name))
@@ -185,7 +185,8 @@ def test_a_failover_rolled_back_within_its_window_makes_the_old_primary_primary_
     assert rollback.state == SwitchoverState.DONE, rollback.error
     assert (switchover.state, switchover.decided_by) == (SwitchoverState.ROLLED_BACK, "olga")
     assert list(rollback.steps) == ["confirmed", "rounds_stopped", "user_data_synced",
-                                    "primary_written", "old_primary_written", "pairing_swapped"]
+                                    "primary_written", "discovery_moved",
+                                    "old_primary_written", "pairing_swapped"]
     site_a, site_b = clusters["site-a"], clusters["site-b"]
     assert identity_of(site_a) == ("primary", 3, "site-b")
     assert identity_of(site_b) == ("secondary", 3, "site-a")

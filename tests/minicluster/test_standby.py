@@ -1,13 +1,15 @@
 """The embedded WebHDFS of a cluster whose identity is secondary refuses application
-users' writes with StandbyException, live as the identity changes; the console's
-replication still writes."""
+users' writes with StandbyException, live as the identity changes, and its Spark Thrift
+Server their statements that write; the console's replication still writes."""
 
 import pytest
 
+from adapters.hiveserver2 import HiveServer2Error
 from adapters.webhdfs import WebHdfs, WebHdfsError
 from console.clusters import zookeeper_of
 from failover.identity import ClusterRole, Identity, load_identity, write_identity
 from minicluster.layout import CONSOLE_USER
+from minicluster.services import hiveserver2_client
 from tests.backups.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,3 +74,27 @@ def test_a_promoted_secondary_takes_writes_within_moments_of_its_new_identity(
 
 def test_a_cluster_in_no_pairing_refuses_nothing(clusters, app_dirs, minicluster):
     assert writes(alice(minicluster, "site-b"), "unpaired")
+
+
+def creates(spark, table: str) -> str:
+    """The refusal of a CREATE TABLE by Spark SQL; "" when it was taken (and undone)."""
+    try:
+        spark.query(f"CREATE TABLE {table} (id INT) USING parquet")
+    except HiveServer2Error as error:
+        return str(error)
+    spark.query(f"DROP TABLE {table}")
+    return ""
+
+
+def test_the_secondarys_spark_refuses_application_statements_that_write(
+    pairing, clusters, minicluster
+):
+    secondary = hiveserver2_client(minicluster, "site-b", "alice")
+    refusal = wait_for(lambda: creates(secondary, "default.standby_probe"), 10,
+                       "the secondary's Spark to refuse")
+    assert ("Operation category WRITE is not supported in state standby: this cluster is the "
+            "secondary of its pairing (epoch 1); alice must write to the primary") in refusal
+    # Reads go on; the console, which applies the primary's tables there, still writes.
+    assert secondary.query("SHOW DATABASES")
+    assert creates(hiveserver2_client(minicluster, "site-b"), "default.console_probe") == ""
+    assert creates(hiveserver2_client(minicluster, "site-a", "alice"), "default.primary") == ""
