@@ -11,12 +11,9 @@ from failover.running import run_here
 from failover.switching import commit_failover, failover
 from tests.backups.conftest import site, work
 from tests.failover.conftest import consistent_round
+from tests.failover.test_holds import snapshots_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def snapshots_on(client) -> set[str]:
-    return {snapshot.name for snapshot in client.snapshots("/data")}
 
 
 def test_a_committed_failover_releases_the_old_directions_snapshots(
