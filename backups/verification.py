@@ -31,9 +31,13 @@ def verify_round(round_: Round) -> None:
         problems += [f"{task.locator}: {problem}"
                      for problem in _verify_task(round_, task, source, target)]
     if problems:
-        more = f" (and {len(problems) - NAMED} more)" if len(problems) > NAMED else ""
-        raise TreeMismatch("the target differs from the source's snapshot: "
-                           + "; ".join(problems[:NAMED]) + more)
+        raise TreeMismatch(f"the target differs from the source's snapshot: {named(problems)}")
+
+
+def named(problems: list[str]) -> str:
+    """The first few problems, and how many more there are."""
+    more = f" (and {len(problems) - NAMED} more)" if len(problems) > NAMED else ""
+    return "; ".join(problems[:NAMED]) + more
 
 
 def _verify_task(round_: Round, task: DataSetTask, source: WebHdfs,

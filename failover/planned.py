@@ -25,7 +25,7 @@ from datetime import timedelta
 from backups.models import FINAL_STATES, DataSetTask, Round, RoundState
 from backups.preparing import prepare_round
 from backups.replication import Tree
-from backups.verification import NAMED, compare_trees
+from backups.verification import compare_trees, named
 from console import clock
 from console.clusters import webhdfs_of
 from failover.events import publish_switchover
@@ -95,9 +95,8 @@ def verify_copies(switchover: Switchover) -> None:
             Tree(source, task.storage_path), Tree(target, task.storage_path),
             lambda _: False)]
     if problems:
-        more = f" (and {len(problems) - NAMED} more)" if len(problems) > NAMED else ""
         raise StepConflict(f"after the final rounds {switchover.new_primary} differs from "
-                           f"{switchover.old_primary}: " + "; ".join(problems[:NAMED]) + more)
+                           f"{switchover.old_primary}: {named(problems)}")
 
 
 def abandon(switchover: Switchover) -> None:

@@ -13,8 +13,9 @@ the old primary's data beyond the last restore point is given up); rolling back
 promotes the old primary again in a new epoch, as the failover left it.
 """
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -100,25 +101,39 @@ def failover(pairing: Pairing, by: str, typed_name: str, reason: str,
     now = clock.now()
     steps = {"fault_seen": prompt.fault_since.isoformat(),
              "prompted": prompt.opened_at.isoformat()} if prompt else {}
+    with _one_running():
+        if prompt is not None and not move_prompt(
+                prompt, PromptState.CONFIRMED, decided_by=by, decided_at=now,
+                reason=reason.strip()):
+            raise FailoverConflict(f"The prompt was {prompt.get_state_display()} just now "
+                                   "by someone else: reload the page.")
+        switchover = _record_switchover(pairing, SwitchoverKind.FAILOVER, by, reason, now,
+                                        steps, prompt)
+    return _start(run, switchover)
+
+
+@contextmanager
+def _one_running() -> Iterator[None]:
+    """A transaction in which a second running switchover of a pairing is refused."""
     try:
         with transaction.atomic():
-            if prompt is not None and not move_prompt(
-                    prompt, PromptState.CONFIRMED, decided_by=by, decided_at=now,
-                    reason=reason.strip()):
-                raise FailoverConflict(f"The prompt was {prompt.get_state_display()} just now "
-                                       "by someone else: reload the page.")
-            switchover = Switchover.objects.create(
-                pairing=pairing, kind=SwitchoverKind.FAILOVER, prompt=prompt,
-                old_primary=pairing.primary, new_primary=pairing.secondary,
-                epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
-                reason=reason.strip(),
-                # Paused by the switchover's very record (failover/holds.py).
-                steps={**steps, "confirmed": now.isoformat(), "backups_paused": now.isoformat()},
-                services=_service_entries(pairing))
+            yield
     except IntegrityError as error:
         raise FailoverConflict("Another switchover of this pairing is running: wait for it, "
                                "then reload.") from error
-    return _start(run, switchover)
+
+
+def _record_switchover(pairing: Pairing, kind: str, by: str, reason: str, now: datetime,
+                       steps: dict, prompt: FaultPrompt | None = None) -> Switchover:
+    """A failover or planned switchover of the pairing's primary to its secondary."""
+    return Switchover.objects.create(
+        pairing=pairing, kind=kind, prompt=prompt,
+        old_primary=pairing.primary, new_primary=pairing.secondary,
+        epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
+        reason=reason.strip(),
+        # Paused by the switchover's very record (failover/holds.py).
+        steps={**steps, "confirmed": now.isoformat(), "backups_paused": now.isoformat()},
+        services=_service_entries(pairing))
 
 
 def _refuse_if_held(pairing: Pairing) -> None:
@@ -148,19 +163,9 @@ def planned_switchover(pairing: Pairing, by: str, typed_name: str, reason: str,
     _check_decision(typed_name, pairing.secondary, reason)
     _check_healthy(pairing)
     _refuse_if_held(pairing)
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            switchover = Switchover.objects.create(
-                pairing=pairing, kind=SwitchoverKind.PLANNED,
-                old_primary=pairing.primary, new_primary=pairing.secondary,
-                epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
-                reason=reason.strip(),
-                steps={"confirmed": now.isoformat(), "backups_paused": now.isoformat()},
-                services=_service_entries(pairing))
-    except IntegrityError as error:
-        raise FailoverConflict("Another switchover of this pairing is running: wait for it, "
-                               "then reload.") from error
+    with _one_running():
+        switchover = _record_switchover(pairing, SwitchoverKind.PLANNED, by, reason,
+                                        clock.now(), {})
     return _start(run, switchover)
 
 
@@ -222,21 +227,16 @@ def rollback_failover(switchover: Switchover, by: str, typed_name: str, reason: 
                                               failed_over.epoch_after):
         raise FailoverConflict("The pairing changed since the failover: it can no longer be "
                                "rolled back.")
-    try:
-        with transaction.atomic():
-            # The decision is claimed: a commit at the same moment loses.
-            if not Switchover.objects.filter(pk=failed_over.pk, state=SwitchoverState.DONE,
-                                             decided_by="").update(decided_by=by,
-                                                                   decided_at=now):
-                raise FailoverConflict("Someone else decided on it just now: reload.")
-            rollback = Switchover.objects.create(
-                pairing=pairing, kind=SwitchoverKind.ROLLBACK, rolls_back=failed_over,
-                old_primary=failed_over.new_primary, new_primary=failed_over.old_primary,
-                epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
-                reason=reason.strip(), steps={"confirmed": now.isoformat()})
-    except IntegrityError as error:
-        raise FailoverConflict("Another switchover of this pairing is running: wait for it, "
-                               "then reload.") from error
+    with _one_running():
+        # The decision is claimed: a commit at the same moment loses.
+        if not Switchover.objects.filter(pk=failed_over.pk, state=SwitchoverState.DONE,
+                                         decided_by="").update(decided_by=by, decided_at=now):
+            raise FailoverConflict("Someone else decided on it just now: reload.")
+        rollback = Switchover.objects.create(
+            pairing=pairing, kind=SwitchoverKind.ROLLBACK, rolls_back=failed_over,
+            old_primary=failed_over.new_primary, new_primary=failed_over.old_primary,
+            epoch_before=pairing.epoch, epoch_after=pairing.epoch + 1, by=by,
+            reason=reason.strip(), steps={"confirmed": now.isoformat()})
     publish_switchover(failed_over)
     return _start(run, rollback)
 
