@@ -7,14 +7,20 @@ entry is stored with the named ones. Default entries are stored whole.
 
 import re
 
-from minicluster.webhdfs.errors import AclFailure
+from minicluster.webhdfs.errors import AclFailure, HadoopIllegalArgument
 from minicluster.webhdfs.params import invalid
 
 Key = tuple[bool, str, str]  # (default scope, type, name)
 Acl = dict[Key, int]
 
 TYPES = ("user", "group", "mask", "other")
-_ENTRY = re.compile(r"^(default:)?(user|group|mask|other):([^:,]*)(?::([r-][w-][x-]))?$")
+# dfs.webhdfs.acl.provider.permission.pattern's default, as Hadoop spells it (Java's
+# class union [[A-Za-z_][A-Za-z0-9._-]] is [A-Za-z0-9._-]).
+JAVA_PATTERN = ("^(default:)?(user|group|mask|other):[[A-Za-z_][A-Za-z0-9._-]]*:([rwx-]{3})?"
+                "(,(default:)?(user|group|mask|other):[[A-Za-z_][A-Za-z0-9._-]]*:([rwx-]{3})?)*$")
+_ONE = r"(default:)?(user|group|mask|other):[A-Za-z0-9._-]*:([rwx-]{3})?"
+_SPEC = re.compile(rf"{_ONE}(,{_ONE})*")
+_PERMS = re.compile(r"[r-][w-][x-]")
 
 
 def perm_text(perm: int) -> str:
@@ -31,17 +37,48 @@ def _perm_value(text: str) -> int:
     return sum(bit for c, bit in zip(text, (4, 2, 1), strict=True) if c != "-")
 
 
+def check_param(spec: str) -> str:
+    """The `aclspec` parameter's own pattern, checked before any entry is read."""
+    if not _SPEC.fullmatch(spec):
+        raise invalid("aclspec", f'Invalid value: "{spec}" does not belong to the domain '
+                      f"{JAVA_PATTERN}")
+    return spec
+
+
+def parse_entry(text: str, with_perms: bool) -> tuple[Key, int]:
+    """AclEntry.parseAclEntry: Java's split(':') drops trailing empty fields, so a
+    removal names `user:foo:` and an unnamed entry `user::`."""
+    fields = text.split(":")
+    while fields and not fields[-1]:
+        fields.pop()
+    default = bool(fields) and fields[0] == "default"
+    index = int(default)
+    if len(fields) <= index:
+        raise HadoopIllegalArgument(f"Invalid <aclSpec> : {text}")
+    kind = fields[index].lower()
+    if kind not in TYPES:
+        raise HadoopIllegalArgument(f"Invalid type of acl in <aclSpec> :{text}")
+    index += 1
+    name = fields[index] if len(fields) > index else ""
+    index += 1
+    perm = 0
+    if with_perms:
+        if len(fields) <= index:
+            raise HadoopIllegalArgument(f"Invalid <aclSpec> : {text}")
+        if not _PERMS.fullmatch(fields[index]):
+            raise HadoopIllegalArgument(f"Invalid permission in <aclSpec> : {text}")
+        perm = _perm_value(fields[index])
+        index += 1
+    if len(fields) > index:
+        raise HadoopIllegalArgument(f"Invalid <aclSpec> : {text}")
+    if kind in ("mask", "other") and name:
+        raise AclFailure(f"Invalid ACL: this entry type must not have a name: {text}.")
+    return (default, kind, name), perm
+
+
 def parse_spec(spec: str | None, with_perms: bool) -> list[tuple[Key, int]]:
     """Parse an `aclspec`; removal specs name entries without permissions."""
-    entries = []
-    for item in (spec or "").split(","):
-        match = _ENTRY.match(item.strip())
-        if not match or bool(match.group(4)) != with_perms:
-            raise invalid("aclspec", f"Invalid <aclSpec> : {spec}")
-        default, kind, name, perm = match.groups()
-        if kind in ("mask", "other") and name:
-            raise invalid("aclspec", f"Invalid <aclSpec> : {spec}")
-        entries.append(((bool(default), kind, name), _perm_value(perm) if perm else 0))
+    entries = [parse_entry(item, with_perms) for item in (spec or "").split(",") if item]
     keys = [key for key, _ in entries]
     if len(set(keys)) != len(keys):
         raise AclFailure("Invalid ACL: multiple entries with same scope, type and name.")

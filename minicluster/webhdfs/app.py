@@ -9,6 +9,7 @@ memory.
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,8 @@ from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import web
 
-from minicluster.webhdfs import checksum
+from minicluster.webhdfs import acl, blocks, checksum, policies, quotas, xattrs
+from minicluster.webhdfs.attributes import Attributes
 from minicluster.webhdfs.disk import is_gone
 from minicluster.webhdfs.errors import (
     Authorization,
@@ -28,7 +30,7 @@ from minicluster.webhdfs.errors import (
     IOFailure,
     RemoteError,
 )
-from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION
+from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION, Node
 from minicluster.webhdfs.namespace import (
     LIST_LIMIT,
     MAX_MTIME,
@@ -57,9 +59,11 @@ class Cluster:
         self.namespace = Namespace(settings)
         self.standby = standby or Standby(None)
         self.snapshots = Snapshots(self.namespace)
+        self.attributes = Attributes(self.namespace)
         self.host = host
         self.namenode_port = namenode_port
         self.datanode_port = datanode_port
+        self.datanode = blocks.Datanode(host, datanode_port)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
         self.receivers = Receivers(limits)
 
@@ -199,7 +203,134 @@ async def list_status_batch(cluster: Cluster, call: Call, _: web.Request) -> web
 
 async def content_summary(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
     summary = await cluster.run(cluster.namespace.content_summary, call.caller, call.path)
-    return web.json_response({"ContentSummary": {**summary, "typeQuota": {}}})
+    return web.json_response({"ContentSummary": {
+        **summary, "ecPolicy": "", "snapshotDirectoryCount": 0, "snapshotFileCount": 0,
+        "snapshotLength": 0, "snapshotSpaceConsumed": 0}})
+
+
+async def quota_usage(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    quota, used = await cluster.run(cluster.attributes.quota_usage, call.caller, call.path)
+    return web.json_response({"QuotaUsage": {"fileAndDirectoryCount": used.count,
+                                             **quotas.as_json(quota, used)}})
+
+
+async def set_quota(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    namespace = call.params.integer("namespacequota", quotas.DONT_SET, minimum=-1)
+    space = call.params.integer("storagespacequota", quotas.DONT_SET, minimum=-1)
+    assert namespace is not None and space is not None
+    await cluster.run(cluster.attributes.set_quota, call.caller, call.path, namespace, space,
+                      None)
+    return empty()
+
+
+async def set_type_quota(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    kind = policies.storage_type(call.params.required("storagetype"))
+    space = call.params.integer("storagespacequota", quotas.DONT_SET, minimum=-1)
+    assert space is not None
+    await cluster.run(cluster.attributes.set_quota, call.caller, call.path, quotas.DONT_SET,
+                      space, kind)
+    return empty()
+
+
+async def server_defaults(_: Cluster, __: Call, ___: web.Request) -> web.Response:
+    return web.json_response({"FsServerDefaults": {
+        "blockSize": DEFAULT_BLOCK_SIZE, "bytesPerChecksum": checksum.BYTES_PER_CRC,
+        "writePacketSize": 65536, "replication": DEFAULT_REPLICATION,
+        "fileBufferSize": 4096, "encryptDataTransfer": False, "trashInterval": 0,
+        "checksumType": 2, "keyProviderUri": "", "defaultStoragePolicyId": policies.HOT}})
+
+
+async def check_access(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    symbol = call.params.required("fsaction")
+    if not re.fullmatch(r"[r-][w-][x-]", symbol):
+        raise invalid("fsaction", f'Invalid value: "{symbol}" does not belong to the domain '
+                      "[r-][w-][x-]")
+    action = sum(bit for char, bit in zip(symbol, (4, 2, 1), strict=True) if char != "-")
+    await cluster.run(cluster.attributes.check, call.caller, call.path, action)
+    return empty()
+
+
+async def storage_policy(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    found = await cluster.run(cluster.attributes.storage_policy, call.caller, call.path)
+    return web.json_response({"BlockStoragePolicy": found.as_json()})
+
+
+async def all_storage_policies(_: Cluster, __: Call, ___: web.Request) -> web.Response:
+    return web.json_response({"BlockStoragePolicies": {
+        "BlockStoragePolicy": [policy.as_json() for policy in policies.POLICIES]}})
+
+
+async def set_storage_policy(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    name = call.params.text("storagepolicy")
+    if name is None:
+        raise IllegalArgument("Storage policy name is empty.")
+    await cluster.run(cluster.attributes.set_storage_policy, call.caller, call.path,
+                      policies.named(name))
+    return empty()
+
+
+async def unset_storage_policy(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    await cluster.run(cluster.attributes.set_storage_policy, call.caller, call.path, None)
+    return empty()
+
+
+def _blocks(namespace: Namespace, call: Call) -> tuple[Node, list[tuple[int, int, int]]]:
+    stream, node, size = namespace.open_file(call.caller, call.path)
+    stream.close()
+    offset = call.params.integer("offset", 0, minimum=0) or 0
+    length = call.params.integer("length", None, minimum=0)
+    return node, blocks.spans(size, node.block_size, offset, length)
+
+
+async def block_locations(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    found = (await cluster.run(_blocks, cluster.namespace, call))[1]
+    return web.json_response(blocks.locations_json(found, cluster.datanode))
+
+
+async def located_blocks(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    node, found = await cluster.run(_blocks, cluster.namespace, call)
+    return web.json_response(blocks.located_json(node.file_id, node.length, node.block_size,
+                                                  found, cluster.datanode))
+
+
+async def get_xattrs(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    encoding = xattrs.encoding_of(call.params.required("encoding"))
+    names = [xattrs.canonical(name) for name in call.params.every("xattr.name")]
+    found = await cluster.run(cluster.attributes.get_xattrs, call.caller, call.path, names)
+    return web.json_response(xattrs.as_json(found, encoding))
+
+
+async def list_xattrs(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    names = await cluster.run(cluster.attributes.list_xattrs, call.caller, call.path)
+    return web.json_response(xattrs.names_json(names))
+
+
+async def set_xattr(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    name = xattrs.canonical(call.params.required("xattr.name"))
+    value = xattrs.decode(call.params.text("xattr.value"))
+    flags = xattrs.flags_of(call.params.required("flag"))
+    await cluster.run(cluster.attributes.set_xattr, call.caller, call.path, name, value, flags)
+    return empty()
+
+
+async def remove_xattr(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    name = xattrs.canonical(call.params.required("xattr.name"))
+    await cluster.run(cluster.attributes.remove_xattr, call.caller, call.path, name)
+    return empty()
+
+
+async def concat(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    sources = call.params.required("sources").split(",")
+    await cluster.run(cluster.namespace.concat, call.caller, call.path, sources)
+    return empty()
+
+
+async def truncate(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    call.params.required("newlength")
+    length = call.params.integer("newlength", None, minimum=0)
+    assert length is not None
+    return boolean(await cluster.run(cluster.namespace.truncate, call.caller, call.path,
+                                     length))
 
 
 async def fs_status(cluster: Cluster, _: Call, __: web.Request) -> web.Response:
@@ -230,6 +361,21 @@ async def acl_status(cluster: Cluster, call: Call, _: web.Request) -> web.Respon
         "permission": format(node.perm, "o"),
         "stickyBit": bool(node.perm & 0o1000),
     }})
+
+
+async def snapshot_diff_listing(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
+    old = call.params.text("oldsnapshotname") or ""
+    new = call.params.text("snapshotname") or ""
+    start = call.params.integer("snapshotdiffindex", -1, minimum=-1)
+    listing = await cluster.run(cluster.snapshots.diff_listing, call.caller, call.path, old,
+                                new, max(start or 0, 0))
+    lists: dict[str, list[dict]] = {"modifyList": [], "createList": [], "deleteList": []}
+    for name, entry in listing.entries:
+        lists[name].append(entry)
+    last = listing.entries[-1][1]["sourcePath"] if listing.next_index != -1 else ""
+    return web.json_response({"SnapshotDiffReportListing": {
+        **lists, "isFromEarlier": listing.from_earlier, "lastIndex": listing.next_index,
+        "lastPath": last}})
 
 
 async def snapshot_diff(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
@@ -318,8 +464,10 @@ async def set_replication(cluster: Cluster, call: Call, _: web.Request) -> web.R
 
 def acl_handler(op: str) -> Handler:
     async def change_acl(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
-        await cluster.run(cluster.namespace.change_acl, call.caller, call.path, op,
-                          call.params.text("aclspec"))
+        spec = None
+        if op in ("SETACL", "MODIFYACLENTRIES", "REMOVEACLENTRIES"):
+            spec = acl.check_param(call.params.required("aclspec"))
+        await cluster.run(cluster.namespace.change_acl, call.caller, call.path, op, spec)
         return empty()
 
     return change_acl
@@ -371,6 +519,16 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
         "GETSNAPSHOTDIFF": snapshot_diff,
         "GETSNAPSHOTTABLEDIRECTORYLIST": snapshottable_list,
         "GETSNAPSHOTLIST": snapshot_list,
+        "GETSNAPSHOTDIFFLISTING": snapshot_diff_listing,
+        "GETFILEBLOCKLOCATIONS": block_locations,
+        "GET_BLOCK_LOCATIONS": located_blocks,
+        "GETSERVERDEFAULTS": server_defaults,
+        "CHECKACCESS": check_access,
+        "GETQUOTAUSAGE": quota_usage,
+        "GETSTORAGEPOLICY": storage_policy,
+        "GETALLSTORAGEPOLICY": all_storage_policies,
+        "GETXATTRS": get_xattrs,
+        "LISTXATTRS": list_xattrs,
     },
     "PUT": {
         "CREATE": nn_create,
@@ -386,8 +544,14 @@ NAMENODE_OPS: dict[str, dict[str, Handler]] = {
         "DISALLOWSNAPSHOT": disallow_snapshot,
         "CREATESNAPSHOT": create_snapshot,
         "RENAMESNAPSHOT": rename_snapshot,
+        "SETQUOTA": set_quota,
+        "SETQUOTABYSTORAGETYPE": set_type_quota,
+        "SETSTORAGEPOLICY": set_storage_policy,
+        "SETXATTR": set_xattr,
+        "REMOVEXATTR": remove_xattr,
     },
-    "POST": {"APPEND": nn_append},
+    "POST": {"APPEND": nn_append, "CONCAT": concat, "TRUNCATE": truncate,
+             "UNSETSTORAGEPOLICY": unset_storage_policy},
     "DELETE": {"DELETE": delete, "DELETESNAPSHOT": delete_snapshot},
 }
 
@@ -428,12 +592,16 @@ async def dn_open(cluster: Cluster, call: Call, request: web.Request) -> web.Str
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.content_length = count
         await response.prepare(request)
-        if count:
-            transport = request.transport
-            if transport is None:
-                raise ConnectionResetError("client went away")
-            await asyncio.get_running_loop().sendfile(transport, stream, offset, count)
-        await response.write_eof()
+        try:
+            if count:
+                transport = request.transport
+                if transport is None:
+                    raise ConnectionResetError("client went away")
+                await asyncio.get_running_loop().sendfile(transport, stream, offset, count)
+            await response.write_eof()
+        except ConnectionError:
+            # A reader may stop early (a seek, a footer read, a cancelled job): routine.
+            log.info("%s closed the connection while reading %s", request.remote, call.path)
     return response
 
 

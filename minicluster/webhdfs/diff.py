@@ -6,11 +6,11 @@ directory are reported at its old path); a created or deleted subtree is one ent
 a directory whose children came or went is MODIFY; the root is "".
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from minicluster.webhdfs.inodes import Node
+from minicluster.webhdfs.targets import Entries
 
-Entries = list[tuple[str, str | None, Node]]  # (relative path, parent's, node), root is ""
 KIND_ORDER = {"MODIFY": 0, "CREATE": 1, "DELETE": 2, "RENAME": 3}
 INVERSE = {"CREATE": "DELETE", "DELETE": "CREATE", "MODIFY": "MODIFY", "RENAME": "RENAME"}
 
@@ -20,6 +20,12 @@ class Change:
     kind: str
     source: str
     target: str | None = None
+    # What GETSNAPSHOTDIFFLISTING reports besides: the inode, the directory the change
+    # is listed under (for a rename, its old and its new parent) and its type.
+    file_id: int = 0
+    dir_id: int = 0
+    to_dir_id: int = 0
+    is_dir: bool = False
 
     def as_json(self) -> dict[str, str]:
         entry = {"type": self.kind, "sourcePath": self.source}
@@ -30,14 +36,14 @@ class Change:
     def inverted(self) -> "Change":
         if self.kind == "RENAME":
             assert self.target is not None
-            return Change("RENAME", self.target, self.source)
-        return Change(INVERSE[self.kind], self.source)
+            return replace(self, source=self.target, target=self.source)
+        return replace(self, kind=INVERSE[self.kind])
 
 
 def signature(node: Node) -> tuple:
     """What makes an inode MODIFY: content and attributes for files, attributes for
     directories (their children are compared by name and id instead)."""
-    attributes = (node.perm, node.owner, node.group, node.acl)
+    attributes = (node.perm, node.owner, node.group, node.acl, node.xattrs)
     if node.is_dir:
         return attributes
     return (*attributes, node.length, node.mtime, node.replication)
@@ -83,27 +89,54 @@ def compute(older: Entries, newer: Entries) -> list[Change]:
         parent = new.parent_id(file_id)
         if file_id not in old.by_id:
             if parent in old.by_id:
-                changes.add(Change("CREATE", report_path(file_id)))
+                changes.add(Change("CREATE", report_path(file_id), file_id=file_id,
+                                   dir_id=parent, is_dir=node.is_dir))
                 changed_dirs.add(parent)
             continue
         old_rel, _, old_node = old.by_id[file_id]
         if parent is not None and old.place(file_id) != new.place(file_id):
-            changes.add(Change("RENAME", old_rel, rel))
+            changes.add(Change("RENAME", old_rel, rel, file_id, old.parent_id(file_id) or 0,
+                               parent, node.is_dir))
             changed_dirs.update(d for d in (old.parent_id(file_id), parent)
                                 if d in old.by_id and d in new.by_id)
         if signature(old_node) != signature(node):
-            changes.add(Change("MODIFY", old_rel))
-    for file_id, (old_rel, _, _) in old.by_id.items():
+            changes.add(Change("MODIFY", old_rel, file_id=file_id, dir_id=file_id,
+                               is_dir=node.is_dir))
+    for file_id, (old_rel, _, old_node) in old.by_id.items():
         parent = old.parent_id(file_id)
         if file_id not in new.by_id and parent in new.by_id:
-            changes.add(Change("DELETE", old_rel))
+            changes.add(Change("DELETE", old_rel, file_id=file_id, dir_id=parent or 0,
+                               is_dir=old_node.is_dir))
             changed_dirs.add(parent)
-    changes.update(Change("MODIFY", old.by_id[d][0]) for d in changed_dirs)
+    changes.update(Change("MODIFY", old.by_id[d][0], file_id=d, dir_id=d, is_dir=True)
+                   for d in changed_dirs if d is not None)
     return sorted(changes, key=lambda c: (c.source.split("/") if c.source else [],
                                           KIND_ORDER[c.kind]))
 
 
-def report(older: Entries, newer: Entries, reverse: bool) -> list[Change]:
-    """`compute`, inverted when the diff was asked from the later version to the earlier."""
-    changes = compute(older, newer)
-    return [change.inverted() for change in changes] if reverse else changes
+def listing(changes: list[Change]) -> list[tuple[str, dict]]:
+    """The entries of GETSNAPSHOTDIFFLISTING for a forward diff, as (list name, entry):
+    Hadoop's client rebuilds the report from them (SnapshotDiffReportGenerator), so a
+    directory is a reference entry and a rename is a deleted and a created reference."""
+    out: list[tuple[str, dict]] = []
+    for change in changes:
+        if change.kind == "MODIFY":
+            out.append(("modifyList", _entry(change.file_id, change.file_id, change.is_dir,
+                                             change.source)))
+        elif change.kind == "CREATE":
+            out.append(("createList", _entry(change.dir_id, change.file_id, False,
+                                             change.source)))
+        elif change.kind == "DELETE":
+            out.append(("deleteList", _entry(change.dir_id, change.file_id, False,
+                                             change.source)))
+        else:
+            assert change.target is not None
+            out.append(("deleteList", {**_entry(change.dir_id, change.file_id, True,
+                                                change.source), "targetPath": change.target}))
+            out.append(("createList", _entry(change.to_dir_id, change.file_id, True,
+                                             change.target)))
+    return out
+
+
+def _entry(dir_id: int, file_id: int, reference: bool, path: str) -> dict:
+    return {"dirId": dir_id, "fileId": file_id, "isReference": reference, "sourcePath": path}

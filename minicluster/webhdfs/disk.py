@@ -127,6 +127,12 @@ class Tree:
                 return None
             raise
 
+    def size(self, rel: str) -> int:
+        found = self.lstat(rel)
+        if found is None:
+            raise FileNotFoundError(rel)
+        return found.st_size
+
     @contextmanager
     def scandir(self, rel: str) -> Iterator[Iterator[os.DirEntry]]:
         """Directory `rel`'s entries; their `stat` is relative to it, so use them inside."""

@@ -23,13 +23,15 @@ class Node:
     block_size: int
     children: int = 0
     snapshottable: bool = False
+    xattrs: tuple[tuple[str, bytes], ...] = ()  # filled in only where a diff compares them
+    policy: int = 0  # the storage policy in effect, filled in for FileStatus
 
     def with_changes(self, **changes: Any) -> "Node":
         return replace(self, **changes)
 
     def file_status(self, suffix: str) -> dict[str, Any]:
         status: dict[str, Any] = {
-            "accessTime": 0 if self.is_dir else self.atime,
+            "accessTime": self.atime,
             "blockSize": 0 if self.is_dir else self.block_size,
             "childrenNum": self.children,
             "fileId": self.file_id,
@@ -40,7 +42,7 @@ class Node:
             "pathSuffix": suffix,
             "permission": format(self.perm, "o"),
             "replication": 0 if self.is_dir else self.replication,
-            "storagePolicy": 0,
+            "storagePolicy": self.policy,
             "type": "DIRECTORY" if self.is_dir else "FILE",
         }
         if self.acl:

@@ -14,19 +14,20 @@ a name swapped for a symbolic link never leads outside them.
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeGuard
+from typing import Any, BinaryIO, TypeGuard
 
-from minicluster.webhdfs import acl
+from minicluster.webhdfs import acl, policies, quotas
 from minicluster.webhdfs.disk import Tree, append_data, is_gone, subpath
 from minicluster.webhdfs.errors import (
     AccessControl,
     FileAlreadyExists,
     FileNotFound,
     HadoopIllegalArgument,
+    IllegalArgument,
     InvalidPath,
     IOFailure,
     ParentNotDirectory,
@@ -48,6 +49,7 @@ from minicluster.webhdfs.permissions import (
     check_sticky,
 )
 from minicluster.webhdfs.store import Store
+from minicluster.webhdfs.targets import Entries, InSnapshot, Live, SnapshotRoots, Target, join
 
 DOT_SNAPSHOT = ".snapshot"
 BYTES_PER_CHECKSUM = 512
@@ -79,27 +81,6 @@ class Clock:
         return self._last
 
 
-@dataclass
-class Target:
-    """A resolved path: its inode if it exists and the directories above it. `disk` is
-    where it lies relative to the root tree, or to the snapshot trees for a path inside
-    a snapshot."""
-
-    path: str
-    node: Node | None
-    chain: list[tuple[str, Node]] = field(default_factory=list)
-    disk: str | None = None
-    blocked_by: str | None = None  # a file standing where a directory was needed
-    snapshot: tuple[int, str, int] | None = None  # (id, name, created) inside DIR/.snapshot/NAME
-    rel: str = ""  # path inside the snapshot
-    dot_snapshot_of: tuple[str, Node] | None = None  # the target is DIR/.snapshot itself
-
-    def exists(self) -> Node:
-        if self.node is None:
-            raise FileNotFound(f"File does not exist: {self.path}")
-        return self.node
-
-
 def split_path(path: str) -> list[str]:
     if not path.startswith("/"):
         raise InvalidPath(f"Invalid path name Path is not absolute: {path}")
@@ -107,10 +88,6 @@ def split_path(path: str) -> list[str]:
     if any(part in (".", "..") or ":" in part or "\0" in part for part in parts):
         raise InvalidPath(f"Invalid path name Invalid file name: {path}")
     return parts
-
-
-def join(parent: str, name: str) -> str:
-    return parent.rstrip("/") + "/" + name
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +177,7 @@ class Namespace:
             or (found.is_dir, found.ino) != (bool(is_dir), ino)
         ]
         self.store.drop_inodes(stale)
+        self.store.drop_orphans()
         for leftover in self.tmp.names():
             self.tmp.unlink(leftover)
         known = {str(tree) for tree in self.store.tree_ids()}
@@ -230,7 +208,8 @@ class Namespace:
                      owner: str | None = None) -> tuple:
         return (path, file_id, disk.is_dir, owner or self.settings.default_owner,
                 self.settings.default_group, 0o755 if disk.is_dir else 0o644, "",
-                DEFAULT_REPLICATION, DEFAULT_BLOCK_SIZE, disk.mtime, 0, disk.ino)
+                DEFAULT_REPLICATION, DEFAULT_BLOCK_SIZE, 0 if disk.is_dir else disk.mtime, 0,
+                disk.ino)
 
     def _adopt(self, found: list[tuple[str, OnDisk]], owner: str | None = None) -> dict[
             str, tuple]:
@@ -268,24 +247,7 @@ class Namespace:
         node = target.exists()
         if not node.is_dir:
             return node
-        if target.snapshot:
-            count = self.store.child_count(target.snapshot[0], target.rel)
-        elif target.dot_snapshot_of:
-            count = len(self.store.snapshots(node.file_id))
-        else:
-            count = sum(1 for _ in visible_children(self.live, target.disk or ""))
-        return node.with_changes(children=count)
-
-    def _child(self, target: Target, name: str, node: Node) -> Target:
-        """A listed child of a directory target, as a target of its own."""
-        child = Target(join(target.path, name), node)
-        if target.snapshot:
-            child.snapshot, child.rel = target.snapshot, f"{target.rel}/{name}".lstrip("/")
-        elif target.dot_snapshot_of:
-            child.snapshot = self.store.snapshot(target.dot_snapshot_of[1].file_id, name)
-        else:
-            child.disk = subpath(target.disk or "", name)
-        return child
+        return node.with_changes(children=target.child_count(self))
 
     def caller(self, user: str) -> Caller:
         return self.groups.caller(user)
@@ -303,7 +265,7 @@ class Namespace:
         chain: list[tuple[str, Node]] = []
         for index, name in enumerate(parts):
             if not node.is_dir:
-                return Target(path, None, chain, blocked_by=current)
+                return Live(path, None, chain, blocked_by=current)
             check_access(caller, node, current, EXECUTE)
             chain.append((current, node))
             if name == DOT_SNAPSHOT:
@@ -311,24 +273,24 @@ class Namespace:
             current, disk = join(current, name), subpath(disk, name)
             found = on_disk(self.live, disk)
             if found is None:
-                return Target(path, None, chain, disk)
+                return Live(path, None, chain, disk=disk)
             node = self._live_node(current, found)
-        return Target(path, node, chain, disk)
+        return Live(path, node, chain, disk=disk)
 
     def _resolve_snapshot(self, caller: Caller, path: str, chain: list[tuple[str, Node]],
                           rest: list[str], write: bool) -> Target:
-        dir_path, dir_node = chain[-1]
+        dir_node = chain[-1][1]
         if not dir_node.snapshottable:
             if write:
                 raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
-            return Target(path, None, chain)
+            return Live(path, None, chain)
         if write:
             raise SnapshotAccessControl("Modification on a read-only snapshot is disallowed")
         if not rest:
-            return Target(path, dir_node, chain, dot_snapshot_of=(dir_path, dir_node))
+            return SnapshotRoots(path, dir_node, chain)
         snapshot = self.store.snapshot(dir_node.file_id, rest[0])
         if snapshot is None:
-            return Target(path, None, chain)
+            return Live(path, None, chain)
         snap_id, _, created = snapshot
         node = self.store.entry(snap_id, "")
         assert node is not None
@@ -337,23 +299,22 @@ class Namespace:
         rel = ""
         for name in rest[1:]:
             if not node.is_dir:
-                return Target(path, None, chain, blocked_by=path)
+                return InSnapshot(path, None, chain, blocked_by=path)
             check_access(caller, node, path, EXECUTE)
             chain.append((path, node))
             rel = f"{rel}/{name}" if rel else name
             found = self.store.entry(snap_id, rel)
             if found is None:
-                return Target(path, None, chain, snapshot=snapshot, rel=rel)
+                return InSnapshot(path, None, chain, snapshot=snapshot, rel=rel)
             node = found
-        disk = subpath(str(self.store.tree_of(snap_id)), rel) if rel else None
-        return Target(path, node, chain, disk, snapshot=snapshot, rel=rel)
+        return InSnapshot(path, node, chain, snapshot=snapshot, rel=rel)
 
     def _check_subtree(self, caller: Caller, target: Target, action: int) -> None:
         """HDFS's subAccess: `action` on the target and every directory below it."""
         if caller.superuser:
             return
         base = target.path.rstrip("/")
-        for rel, _, node in self.walk(target):
+        for rel, _, node in target.walk(self):
             if node.is_dir:
                 check_access(caller, node, f"{base}/{rel}" if rel else target.path, action)
 
@@ -367,23 +328,12 @@ class Namespace:
 
     # ------------------------------------------------------------------ walking
 
-    def walk(self, target: Target) -> list[tuple[str, str | None, Node]]:
-        """(relative path, parent's relative path, node) of the target and everything below
-        it, parents first; relative paths are '' for the target and 'a/b' below it."""
-        if target.snapshot:
-            entries = self.store.catalog(target.snapshot[0], target.rel)
-            cut = len(target.rel) + 1 if target.rel else 0
-            out = []
-            for rel, node in sorted(entries, key=lambda item: item[0]):
-                local = rel[cut:] if rel != target.rel else ""
-                out.append((local, local.rpartition("/")[0] if local else None, node))
-            return out
-        return self._walk_live(target.path, target.disk or "", target.exists())
-
-    def _walk_live(self, path: str, disk: str, top: Node) -> list[tuple[str, str | None, Node]]:
+    def walk_live(self, path: str, disk: str, top: Node) -> Entries:
+        """(relative path, parent's relative path, node) of a live inode and everything
+        below it, parents first; relative paths are '' for the top and 'a/b' below it."""
         known = self.store.subtree_inodes(path)
         base = path.rstrip("/")
-        out: list[tuple[str, str | None, Node]] = [("", None, top)]
+        out: Entries = [("", None, top)]
         unknown: list[tuple[int, str, OnDisk]] = []
         stack = [(disk, "")] if top.is_dir else []
         while stack:
@@ -409,7 +359,9 @@ class Namespace:
     # ------------------------------------------------------------------ reading
 
     def status(self, caller: Caller, path: str) -> Node:
-        return self.with_children(self.resolve(caller, path))
+        target = self.resolve(caller, path)
+        node = self.with_children(target)
+        return node.with_changes(policy=self.effective_policy(target.chain, node))
 
     def list_status(self, caller: Caller, path: str, start_after: str | None = None,
                     limit: int | None = None) -> tuple[list[tuple[str, Node]], int]:
@@ -420,13 +372,7 @@ class Namespace:
         if not node.is_dir:
             return [("", node)], 0
         check_access(caller, node, path, READ_EXECUTE)
-        if target.snapshot:
-            listing = [(rel.rpartition("/")[2], child)
-                       for rel, child in self.store.child_entries(target.snapshot[0], target.rel)]
-        elif target.dot_snapshot_of:
-            listing = self._snapshot_roots(node)
-        else:
-            listing = self._live_children(target.path, target.disk or "")
+        listing = target.children(self)
         listing.sort(key=lambda item: item[0])
         if start_after is not None:
             listing = [item for item in listing if item[0] > start_after]
@@ -434,18 +380,16 @@ class Namespace:
         if limit is not None:
             remaining = max(0, len(listing) - limit)
             listing = listing[:limit]
-        return [(name, self.with_children(self._child(target, name, child)))
+        inherited = self.effective_policy(target.chain, node)
+        own = self.store.policies(child.file_id for _, child in listing)
+        return [(name, self.with_children(target.child(self, name, child)).with_changes(
+                    policy=own.get(child.file_id, inherited)))
                 for name, child in listing], remaining
 
-    def _snapshot_roots(self, dir_node: Node) -> list[tuple[str, Node]]:
-        roots = []
-        for snap_id, name, created in self.store.snapshots(dir_node.file_id):
-            root = self.store.entry(snap_id, "")
-            assert root is not None
-            roots.append((name, root.with_changes(mtime=created)))
-        return roots
+    def live_child_count(self, disk: str) -> int:
+        return sum(1 for _ in visible_children(self.live, disk))
 
-    def _live_children(self, path: str, disk: str) -> list[tuple[str, Node]]:
+    def live_children(self, path: str, disk: str) -> list[tuple[str, Node]]:
         entries = [(entry.name, OnDisk.of(entry.stat(follow_symlinks=False)))
                    for entry in visible_children(self.live, disk)]
         rows = self.store.inodes([join(path, name) for name, _ in entries])
@@ -453,24 +397,69 @@ class Namespace:
                                  if not found.described_by(rows.get(join(path, name)))]))
         return [(name, self._node(rows[join(path, name)], found)) for name, found in entries]
 
-    def content_summary(self, caller: Caller, path: str) -> dict[str, int]:
+    def content_summary(self, caller: Caller, path: str) -> dict[str, Any]:
         target = self.resolve(caller, path)
         node = target.exists()
-        if target.dot_snapshot_of:
+        if isinstance(target, SnapshotRoots):
             raise FileNotFound(f"File does not exist: {path}")
         if node.is_dir:
             check_access(caller, node, path, READ_EXECUTE)
         self._check_subtree(caller, target, READ_EXECUTE)
-        files = dirs = length = consumed = 0
-        for _, _, entry in self.walk(target):
+        files = dirs = length = 0
+        for _, _, entry in target.walk(self):
             if entry.is_dir:
                 dirs += 1
             else:
                 files += 1
                 length += entry.length
-                consumed += entry.length * entry.replication
+        quota = self.quota_of(node) if isinstance(target, Live) else quotas.Quota()
         return {"directoryCount": dirs, "fileCount": files, "length": length,
-                "quota": -1, "spaceConsumed": consumed, "spaceQuota": -1}
+                **quotas.as_json(quota, self.subtree_usage(target))}
+
+    # ------------------------------------------------------------------ quotas and policies
+
+    def effective_policy(self, chain: list[tuple[str, Node]], node: Node | None = None) -> int:
+        """The storage policy an inode gets: its own, else its nearest ancestor's."""
+        nodes = [n for _, n in chain] + ([node] if node is not None else [])
+        own = self.store.policies(n.file_id for n in nodes)
+        for candidate in reversed(nodes):
+            if candidate.file_id in own:
+                return own[candidate.file_id]
+        return policies.UNSPECIFIED
+
+    def subtree_usage(self, target: Target) -> quotas.Usage:
+        entries = target.walk(self)
+        own = self.store.policies(node.file_id for _, _, node in entries)
+        effective: dict[str, int] = {}
+        placed = []
+        for rel, parent, node in entries:
+            inherited = (self.effective_policy(target.chain) if parent is None
+                         else effective[parent])
+            effective[rel] = own.get(node.file_id, inherited)
+            placed.append((node, effective[rel]))
+        return quotas.usage(placed)
+
+    def quota_of(self, node: Node) -> quotas.Quota:
+        found = self.store.quotas([node.file_id]).get(node.file_id)
+        return quotas.Quota(*found) if found else quotas.Quota()
+
+    def _check_quotas(self, chain: list[tuple[str, Node]], added: quotas.Usage,
+                      only: set[int] | None = None) -> None:
+        """Refuse a change that adds `added` beneath the directories of `chain` (or of
+        those of them whose file ids are in `only`)."""
+        found = self.store.quotas(node.file_id for _, node in chain
+                                  if only is None or node.file_id in only)
+        for index, (path, node) in enumerate(chain):
+            if node.file_id in found:
+                now = self.subtree_usage(Live(path, node, chain[:index], disk=self.disk(path)))
+                quotas.check(path, quotas.Quota(*found[node.file_id]), now, now.plus(added))
+
+    def _file_usage(self, chain: list[tuple[str, Node]], count: int, length: int,
+                    replication: int) -> quotas.Usage:
+        added = quotas.Usage()
+        added.add_file(length, replication, self.effective_policy(chain))
+        added.count = count
+        return added
 
     def open_file(self, caller: Caller, path: str) -> tuple[BinaryIO, Node, int]:
         """Open a file for reading (OPEN, GETFILECHECKSUM): the open handle keeps reading
@@ -481,11 +470,12 @@ class Namespace:
         if node.is_dir:
             raise FileNotFound(f"Path is not a file: {path}")
         check_access(caller, node, path, READ)
-        assert target.disk is not None
-        tree = self.snapshot_trees if target.snapshot else self.live
-        stream = os.fdopen(tree.open_file(target.disk, os.O_RDONLY), "rb")
+        where = target.bytes_at(self)
+        assert where is not None
+        tree, disk = where
+        stream = os.fdopen(tree.open_file(disk, os.O_RDONLY), "rb")
         size = os.fstat(stream.fileno()).st_size
-        if target.snapshot:
+        if isinstance(target, InSnapshot):
             # As HDFS does, a snapshot reads a file up to the length it had when the
             # snapshot was taken, even while a writer behind our back keeps appending.
             size = min(size, node.length)
@@ -493,13 +483,14 @@ class Namespace:
 
     # ------------------------------------------------------------------ writing
 
-    def _writable(self, caller: Caller, path: str) -> Target:
+    def _writable(self, caller: Caller, path: str) -> Live:
         target = self.resolve(caller, path, write=True)
         if DOT_SNAPSHOT in split_path(path):
             raise HadoopIllegalArgument(f'"{DOT_SNAPSHOT}" is a reserved name.')
+        assert isinstance(target, Live)  # a write never resolves into a snapshot
         return target
 
-    def _existing(self, caller: Caller, path: str) -> tuple[Target, Node]:
+    def _existing(self, caller: Caller, path: str) -> tuple[Live, Node]:
         target = self._writable(caller, path)
         return target, target.exists()
 
@@ -512,6 +503,7 @@ class Namespace:
         the ones above it `mode`."""
         parent_path, parent = target.chain[-1]
         missing = split_path(target.path)[len(split_path(parent_path)):]
+        self._check_quotas(target.chain, quotas.Usage(count=len(missing)))
         first_id = self.store.allocate_ids(len(missing))
         with self.store.transaction():
             for index, name in enumerate(missing):
@@ -522,7 +514,8 @@ class Namespace:
                 self.live.mkdir(self.disk(path))
                 self.live.take_parent_owner(self.disk(path))
                 set_mtime(self.live, self.disk(parent_path), now)
-                node = Node(first_id + index, True, 0, now, now, caller.name, parent.group,
+                # HDFS gives a new directory no access time until SETTIMES sets one.
+                node = Node(first_id + index, True, 0, now, 0, caller.name, parent.group,
                             perm, entries, 0, 0)
                 self.save(path, node)
                 parent_path, parent = path, node
@@ -573,10 +566,16 @@ class Namespace:
         target = self.check_create(caller, path, overwrite, replication, block_size)
         parent_path = path.rstrip("/").rpartition("/")[0] or "/"
         if target.chain[-1][0] != parent_path:
-            self._make_dirs(caller, Target(parent_path, None, target.chain), 0o755, 0o755)
+            self._make_dirs(caller, Live(parent_path, None, target.chain), 0o755, 0o755)
             target = self.resolve(caller, path, write=True)
         parent = target.chain[-1][1]
         perm, entries = acl.inherit(parent.acl, mode, False)
+        length = self.tmp.size(staged)
+        added = self._file_usage(target.chain, 1, length, replication)
+        if target.node is not None:
+            added = added.plus(self._file_usage(target.chain, 1, target.node.length,
+                                                target.node.replication), sign=-1)
+        self._check_quotas(target.chain, added)
         file_id = self.store.allocate_ids(1)
         with self.store.transaction():
             disk = self.disk(path)
@@ -598,34 +597,128 @@ class Namespace:
     def commit_append(self, caller: Caller, path: str, staged: str) -> None:
         """Append received bytes; a file shared with a snapshot is copied first."""
         node = self.check_append(caller, path)
-        disk = self.disk(path)
-        target = self.live.open_file(disk, os.O_RDWR)
+        chain = self._writable(caller, path).chain
+        self._check_quotas(chain, self._file_usage(chain, 0, self.tmp.size(staged),
+                                                   node.replication))
         source = self.tmp.open_file(staged, os.O_RDONLY)
         try:
-            if os.fstat(target).st_nlink > 1:
-                self._append_to_copy(path, node, target, source)
-            else:
-                append_data(source, target)
+            with self._extended(path, node) as append:
+                append(source)
         finally:
             os.close(source)
-            os.close(target)
-        set_mtime(self.live, disk, self.clock.now())
+        set_mtime(self.live, self.disk(path), self.clock.now())
 
-    def _append_to_copy(self, path: str, node: Node, target: int, source: int) -> None:
-        """Put a copy of `target` with `source` appended in its place, leaving the
-        snapshots' link to the old bytes alone."""
+    def concat(self, caller: Caller, path: str, sources: list[str]) -> None:
+        """Move the sources' bytes to the end of the target, in order, and delete them."""
+        target, node = self._existing(caller, path)
+        if node.is_dir:
+            raise FileNotFound(f"Path is not a file: {path}")
+        check_access(caller, node, path, WRITE)
+        parent_path, parent = target.chain[-1]
+        found = [self._concat_source(caller, source, target, node) for source in sources]
+        if len({source.path for source, _ in found}) != len(found):
+            raise IllegalArgument("concat: at least two of the source files are the same")
+        self._check_quotas(target.chain, quotas.Usage(
+            count=-len(found),
+            space=sum(length * (node.replication - source_node.replication)
+                      for _, source_node in found for length in [source_node.length])))
+        with self._extended(path, node) as append:
+            for source, _ in found:
+                fd = self.live.open_file(source.disk or "", os.O_RDONLY)
+                try:
+                    append(fd)
+                finally:
+                    os.close(fd)
+        with self.store.transaction():
+            for source, _ in found:
+                self.store.delete_subtree(source.path)
+                self.live.unlink(source.disk or "")
+            now = self.clock.now()
+            set_mtime(self.live, self.disk(path), now)
+            set_mtime(self.live, self.disk(parent_path), now)
+        del parent
+
+    def _concat_source(self, caller: Caller, source: str, target: Live, node: Node
+                       ) -> tuple[Live, Node]:
+        found = self._writable(caller, source)
+        source_node = found.exists()
+        if source_node.is_dir:
+            raise FileNotFound(f"Path is not a file: {source}")
+        check_access(caller, source_node, source, READ)
+        source_parent_path, source_parent = found.chain[-1]
+        check_access(caller, source_parent, source_parent_path, WRITE)
+        if source_parent_path != target.chain[-1][0]:
+            raise IllegalArgument(f"Source file {found.path} is not in the same directory "
+                                  f"with the target {target.path}")
+        if self.store.in_snapshot(source_node.file_id):
+            raise SnapshotFailure(f"Concat: the source file {found.path} is in snapshot")
+        if found.path == target.path:
+            raise IllegalArgument(f"concat: the src file {found.path} is the same with the "
+                                  f"target file {target.path}")
+        if source_node.length == 0:
+            raise IllegalArgument(f"concat: source file {found.path} is invalid or empty or "
+                                  "underConstruction")
+        if source_node.block_size > node.block_size:
+            raise IllegalArgument(
+                f"concat: source file {found.path} has preferred block size "
+                f"{source_node.block_size} which is greater than the target file's preferred "
+                f"block size {node.block_size}")
+        return found, source_node
+
+    def truncate(self, caller: Caller, path: str, length: int) -> bool:
+        """Cut a file to `length` bytes. Always done at once (HDFS may leave the last block
+        to recover and answer false)."""
+        target, node = self._existing(caller, path)
+        if node.is_dir:
+            raise FileNotFound(f"Path is not a file: {path}")
+        check_access(caller, node, path, WRITE)
+        if length > node.length:
+            raise HadoopIllegalArgument("Cannot truncate to a larger file size. Current size: "
+                                        f"{node.length}, truncate size: {length}.")
+        if length < node.length:
+            fd = self.live.open_file(target.disk or "", os.O_RDWR)
+            try:
+                if os.fstat(fd).st_nlink > 1:
+                    self._replace_bytes(path, node, fd, length)
+                else:
+                    os.ftruncate(fd, length)
+            finally:
+                os.close(fd)
+            set_mtime(self.live, self.disk(path), self.clock.now())
+        return True
+
+    @contextmanager
+    def _extended(self, path: str, node: Node) -> Iterator[Callable[[int], None]]:
+        """Appending to a file: in place, or to a copy when a snapshot shares its bytes."""
+        fd = self.live.open_file(self.disk(path), os.O_RDWR)
+        try:
+            if os.fstat(fd).st_nlink == 1:
+                yield lambda source: append_data(source, fd)
+                return
+            with self.staging() as (copy, copy_fd):
+                append_data(fd, copy_fd)
+                yield lambda source: append_data(source, copy_fd)
+                self._put_copy(path, node, copy)
+        finally:
+            os.close(fd)
+
+    def _replace_bytes(self, path: str, node: Node, fd: int, length: int) -> None:
+        """Put a copy of the first `length` bytes of `fd` in the file's place."""
+        with self.staging() as (copy, copy_fd):
+            os.copy_file_range(fd, copy_fd, length, offset_src=0, offset_dst=0)
+            self._put_copy(path, node, copy)
+
+    def _put_copy(self, path: str, node: Node, copy: str) -> None:
+        """Move a staged copy to `path` under the same inode attributes; the snapshots keep
+        their links to the old bytes, and the parent does not look changed."""
         disk = self.disk(path)
         parent_disk = disk.rpartition("/")[0]
         parent = self.live.lstat(parent_disk)
-        assert parent is not None  # `target` was just opened in it
-        with self.staging() as (copy, copy_fd):
-            append_data(target, copy_fd)
-            append_data(source, copy_fd)
-            with self.store.transaction():
-                self.live.move(copy, disk, source=self.tmp)
-                self.live.take_parent_owner(disk)
-                self.save(path, node)
-        # Replacing the name is an implementation detail: the parent did not change.
+        assert parent is not None
+        with self.store.transaction():
+            self.live.move(copy, disk, source=self.tmp)
+            self.live.take_parent_owner(disk)
+            self.save(path, node)
         self.live.set_mtime_ns(parent_disk, parent.st_mtime_ns)
 
     @contextmanager
@@ -666,6 +759,10 @@ class Namespace:
         check_sticky(caller, src_parent, source.node, src_norm)
         check_access(caller, dst_parent, dst_parent_path, WRITE)
         self._refuse_snapshotted(src_norm, "renamed")
+        gaining = ({node.file_id for _, node in destination.chain}
+                   - {node.file_id for _, node in source.chain})
+        if self.store.quotas(gaining):
+            self._check_quotas(destination.chain, self.subtree_usage(source), only=gaining)
         with self.store.transaction():
             self.store.move_subtree(src_norm, dst_norm)
             self.live.move(self.disk(src_norm), self.disk(dst_norm))
@@ -733,6 +830,9 @@ class Namespace:
         if not 1 <= replication <= MAX_REPLICATION:
             raise IOFailure(f"Requested replication factor of {replication} is out of range "
                             f"[1, {MAX_REPLICATION}] for {path}")
+        self._check_quotas(target.chain, self._file_usage(
+            target.chain, 0, node.length, replication).plus(self._file_usage(
+                target.chain, 0, node.length, node.replication), sign=-1))
         self.save(target.path, node.with_changes(replication=replication))
         return True
 

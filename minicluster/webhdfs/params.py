@@ -23,10 +23,11 @@ OP_ENUMS = {
 # Hadoop's Java type of each numeric parameter (the others are longs): its bits and
 # what its parse error calls it.
 SHORT, INT, LONG = (16, "short integer"), (32, "integer"), (64, "long integer")
-NUMBER_TYPES = {"buffersize": INT, "replication": SHORT}
+NUMBER_TYPES = {"buffersize": INT, "replication": SHORT, "snapshotdiffindex": INT}
 # Typed parameters: as in Hadoop, a malformed one is refused whatever the operation.
 NUMBERS = ("offset", "length", "buffersize", "replication", "blocksize",
-           "modificationtime", "accesstime")
+           "modificationtime", "accesstime", "namespacequota", "storagespacequota",
+           "newlength", "snapshotdiffindex")
 BOOLEANS = ("overwrite", "recursive", "noredirect", "createparent")
 DIGITS = {8: re.compile(r"[+-]?[0-7]+"), 10: re.compile(r"[+-]?[0-9]+")}
 
@@ -38,11 +39,13 @@ def invalid(name: str, reason: str) -> IllegalArgument:
 class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, str] = {}
+        self._repeated: dict[str, list[str]] = {}
         for key, value in pairs:
             if "\0" in key or "\0" in value:
                 raise invalid(key.replace("\0", "\\0"),
                               "a NUL character is not allowed in a parameter")
             self._values.setdefault(key.lower(), value)
+            self._repeated.setdefault(key.lower(), []).append(value)
 
     @classmethod
     def from_query(cls, raw_query: str) -> "Params":
@@ -62,6 +65,17 @@ class Params:
     def text(self, name: str) -> str | None:
         value = self._values.get(name)
         return None if value in (None, "", "null") else value
+
+    def every(self, name: str) -> list[str]:
+        """Each non-empty value of a parameter that may be repeated (xattr.name)."""
+        return [value for value in self._repeated.get(name, []) if value not in ("", "null")]
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            op = (self._values.get("op") or "").upper()
+            raise IllegalArgument(f"Required param {name} for op: {op} is null or empty")
+        return value
 
     def op(self, method: str, known: Iterable[str]) -> str:
         value = (self._values.get("op") or "").upper()

@@ -17,13 +17,23 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from minicluster.webhdfs import diff
+from minicluster.webhdfs.diff import Change
 from minicluster.webhdfs.disk import link_tree
 from minicluster.webhdfs.errors import AccessControl, HadoopIllegalArgument, SnapshotFailure
 from minicluster.webhdfs.inodes import Node
-from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace, Target, join
+from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace
 from minicluster.webhdfs.permissions import READ, Caller, check_access, check_owner
+from minicluster.webhdfs.targets import Entries, InSnapshot, Live, SnapshotRoots, Target, join
 
 SNAPSHOT_QUOTA = 65536
+LISTING_LIMIT = 1000  # dfs.namenode.snapshotdiff.listing.limit
+
+
+@dataclass(frozen=True)
+class Listing:
+    entries: list[tuple[str, dict]]  # (list name, entry) in the order they are sent
+    next_index: int  # -1 on the last page
+    from_earlier: bool
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Snapshots:
         self.ns = namespace
         self.store = namespace.store
         self._captures: dict[int, Capture] = {}  # by snapshottable directory's file id
+        self._listings: dict[tuple[int, str, str], tuple[list[tuple[str, dict]], bool]] = {}
 
     def _require_superuser(self, caller: Caller) -> None:
         if not caller.superuser:
@@ -88,9 +99,9 @@ class Snapshots:
             raise SnapshotFailure(f"Path is not a directory: {path}")
         return target, node
 
-    def _snapshottable(self, caller: Caller, path: str, write: bool) -> tuple[Target, Node]:
+    def _snapshottable(self, caller: Caller, path: str, write: bool) -> tuple[Live, Node]:
         target, node = self._directory(caller, path, write)
-        if not node.snapshottable or target.snapshot or target.dot_snapshot_of:
+        if not node.snapshottable or not isinstance(target, Live):
             raise SnapshotFailure(f"Directory is not a snapshottable directory: {path}")
         return target, node
 
@@ -155,9 +166,9 @@ class Snapshots:
             self._capture(target, node, name, now)
         return join(target.path, f"{DOT_SNAPSHOT}/{name}")
 
-    def _capture(self, target: Target, node: Node, name: str, now: int) -> None:
+    def _capture(self, target: Live, node: Node, name: str, now: int) -> None:
         """Walk the directory and link its tree as snapshot `name`, dated `now`."""
-        entries = self.ns.walk(target)
+        entries = target.walk(self.ns)
         with self.store.transaction():
             snap_id = self.store.add_snapshot(node.file_id, name, now)
             gone = link_tree(self.ns.live, target.disk or "", self.ns.snapshot_trees,
@@ -165,9 +176,11 @@ class Snapshots:
                                             for rel, parent, entry in entries])
             self.store.add_entries(snap_id, [entry for entry in entries
                                              if entry[0] not in gone])
+            self.store.add_snapshot_xattrs(snap_id)
         self._captures[node.file_id] = Capture(snap_id, now, self.ns.clock.now())
 
     def delete(self, caller: Caller, path: str, name: str | None) -> None:
+        self._listings.clear()  # a later snapshot may take its id
         target, node = self._snapshottable(caller, path, write=True)
         check_owner(caller, node, target.path)
         found = self.store.snapshot(node.file_id, name or "")
@@ -184,6 +197,7 @@ class Snapshots:
                 self.ns.snapshot_trees.rmtree(str(unused))
 
     def rename(self, caller: Caller, path: str, old: str | None, new: str | None) -> None:
+        self._listings.clear()
         new = new or ""
         check_name(new)
         target, node = self._snapshottable(caller, path, write=True)
@@ -210,27 +224,56 @@ class Snapshots:
     def snapshot_list(self, caller: Caller, path: str) -> list[SnapshotInfo]:
         target, node = self._snapshottable(caller, path, write=False)
         check_access(caller, node, target.path, READ)
-        infos = []
-        for snap_id, name, created in self.store.snapshots(node.file_id):
-            root = self.store.entry(snap_id, "")
-            assert root is not None
-            infos.append(SnapshotInfo(snap_id, name, root.with_changes(mtime=created)))
-        return infos
+        roots = SnapshotRoots(join(target.path, DOT_SNAPSHOT), node).roots(self.ns)
+        return [SnapshotInfo(snapshot[0], name, root) for snapshot, name, root in roots]
 
-    def diff(self, caller: Caller, path: str, from_name: str, to_name: str) -> list[diff.Change]:
+    def diff(self, caller: Caller, path: str, from_name: str, to_name: str) -> list[Change]:
         """GETSNAPSHOTDIFF; an empty name is the current tree."""
+        changes, reverse = self._forward_diff(caller, path, from_name, to_name)
+        return [change.inverted() for change in changes] if reverse else changes
+
+    def diff_listing(self, caller: Caller, path: str, from_name: str, to_name: str,
+                     start: int) -> Listing:
+        """One page of GETSNAPSHOTDIFFLISTING from entry `start`. A diff between two
+        snapshots never changes, so the pages of one are cut from one computation."""
         target, node = self._snapshottable(caller, path, write=False)
         check_access(caller, node, target.path, READ)
-        versions = []
+        key = (node.file_id, from_name, to_name)
+        if not (from_name and to_name and key in self._listings):
+            changes, reverse = self._forward_diff(caller, path, from_name, to_name)
+            computed = (diff.listing(changes), not reverse)
+            if from_name and to_name:
+                self._listings = {key: computed}  # the one being paged through
+            entries, from_earlier = computed
+        else:
+            entries, from_earlier = self._listings[key]
+        end = start + LISTING_LIMIT
+        return Listing(entries[start:end], end if end < len(entries) else -1, from_earlier)
+
+    def _forward_diff(self, caller: Caller, path: str, from_name: str, to_name: str
+                      ) -> tuple[list[Change], bool]:
+        """The changes from the older version to the newer, and whether they were asked
+        the other way round."""
+        target, node = self._snapshottable(caller, path, write=False)
+        check_access(caller, node, target.path, READ)
+        versions: list[tuple[float, Target]] = []
         for name in (from_name, to_name):
             if not name:
                 versions.append((float("inf"), target))
                 continue
             snapshot = self._find(node, target.path, name)
-            versions.append((snapshot[0], Target(target.path, node, snapshot=snapshot)))
+            versions.append((snapshot[0], InSnapshot(target.path, node, snapshot=snapshot)))
         from_order, to_order = versions[0][0], versions[1][0]
         if from_order == to_order:
-            return []
+            return [], False
         older, newer = sorted(versions, key=lambda version: version[0])
-        return diff.report(self.ns.walk(older[1]), self.ns.walk(newer[1]),
-                           reverse=from_order > to_order)
+        return (diff.compute(self._compared(older[1]), self._compared(newer[1])),
+                from_order > to_order)
+
+    def _compared(self, version: Target) -> Entries:
+        """A version's entries with the extended attributes a diff compares."""
+        table = self.store.all_xattrs(version.snapshot[0] if isinstance(version, InSnapshot)
+                                      else None)
+        return [(rel, parent, node.with_changes(xattrs=tuple(sorted(table[node.file_id].items())))
+                 if node.file_id in table else node)
+                for rel, parent, node in version.walk(self.ns)]

@@ -6,7 +6,9 @@ disk inode number they describe (a file replaced behind the server's back is a n
 file); type, length and modification time always come from the disk. Snapshots keep a full copy
 of every entry's attributes (`snap_entry`), so later changes never reach them. A snapshot's
 hard-link tree is named after its own id, or after the snapshot whose tree it shares
-(`tree`): snapshots taken together see the same files.
+(`tree`): snapshots taken together see the same files. Extended attributes, quotas and
+storage policies are keyed by file id, which a rename keeps; a snapshot copies the
+extended attributes of its entries (`snap_xattr`).
 """
 
 import json
@@ -59,7 +61,33 @@ CREATE TABLE IF NOT EXISTS snap_entry (
     PRIMARY KEY (snap_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS snap_entry_parent ON snap_entry (snap_id, parent);
+CREATE TABLE IF NOT EXISTS xattr (
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (file_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snap_xattr (
+    snap_id INTEGER NOT NULL,
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (snap_id, file_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quota (
+    file_id INTEGER PRIMARY KEY,
+    namespace INTEGER NOT NULL,
+    space INTEGER NOT NULL,
+    types TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS storage_policy (
+    file_id INTEGER PRIMARY KEY,
+    policy INTEGER NOT NULL
+);
 """
+
+ATTRIBUTE_TABLES = ("xattr", "quota", "storage_policy")
+
 
 def subtree_range(path: str) -> tuple[str, str]:
     """Bounds (exclusive) of the keys strictly below `path` ('/' sorts just before '0')."""
@@ -145,6 +173,10 @@ class Store:
     def delete_subtree(self, path: str) -> None:
         low, high = subtree_range(path)
         with self.transaction():
+            for table in ATTRIBUTE_TABLES:
+                self.db.execute(
+                    f"DELETE FROM {table} WHERE file_id IN (SELECT file_id FROM inode"  # noqa: S608 (a constant)
+                    " WHERE path=? OR (path>? AND path<?))", (path, low, high))
             self.db.execute(
                 "DELETE FROM inode WHERE path=? OR (path>? AND path<?)", (path, low, high)
             )
@@ -214,11 +246,24 @@ class Store:
             ),
         )
 
+    def add_snapshot_xattrs(self, snap_id: int) -> None:
+        """Keep the extended attributes of a new snapshot's entries as they are now."""
+        self.db.execute(
+            "INSERT INTO snap_xattr SELECT ?, x.file_id, x.name, x.value FROM xattr x"
+            " WHERE x.file_id IN (SELECT file_id FROM snap_entry WHERE snap_id=?)",
+            (snap_id, snap_id),
+        )
+
     def copy_entries(self, source: int, snap_id: int) -> None:
         """Give snapshot `snap_id` the entries of snapshot `source`."""
         self.db.execute(
             "INSERT INTO snap_entry SELECT ?, path, parent, file_id, is_dir, length, mtime,"
             " atime, owner, grp, perm, acl, replication, block_size FROM snap_entry"
+            " WHERE snap_id=?",
+            (snap_id, source),
+        )
+        self.db.execute(
+            "INSERT INTO snap_xattr SELECT ?, file_id, name, value FROM snap_xattr"
             " WHERE snap_id=?",
             (snap_id, source),
         )
@@ -228,10 +273,15 @@ class Store:
         with self.transaction():
             tree = self.tree_of(snap_id)
             self.db.execute("DELETE FROM snap_entry WHERE snap_id=?", (snap_id,))
+            self.db.execute("DELETE FROM snap_xattr WHERE snap_id=?", (snap_id,))
             self.db.execute("DELETE FROM snapshot WHERE id=?", (snap_id,))
             shared = self.db.execute("SELECT 1 FROM snapshot WHERE COALESCE(tree, id)=?",
                                      (tree,)).fetchone()
         return None if shared else tree
+
+    def in_snapshot(self, file_id: int) -> bool:
+        return self.db.execute("SELECT 1 FROM snap_entry WHERE file_id=? LIMIT 1",
+                               (file_id,)).fetchone() is not None
 
     def rename_snapshot(self, snap_id: int, name: str) -> None:
         with self.transaction():
@@ -275,3 +325,72 @@ class Store:
                 (snap_id,),
             )
         return [(row[0], entry_node(row)) for row in rows]
+
+    # extended attributes, quotas and storage policies, by file id
+
+    def xattrs(self, file_id: int) -> dict[str, bytes]:
+        rows = self.db.execute("SELECT name, value FROM xattr WHERE file_id=?", (file_id,))
+        return {name: bytes(value) for name, value in rows}
+
+    def snapshot_xattrs(self, snap_id: int, file_id: int) -> dict[str, bytes]:
+        rows = self.db.execute(
+            "SELECT name, value FROM snap_xattr WHERE snap_id=? AND file_id=?",
+            (snap_id, file_id))
+        return {name: bytes(value) for name, value in rows}
+
+    def all_xattrs(self, snap_id: int | None) -> dict[int, dict[str, bytes]]:
+        """Every file id's extended attributes, live or in a snapshot."""
+        if snap_id is None:
+            rows = self.db.execute("SELECT file_id, name, value FROM xattr")
+        else:
+            rows = self.db.execute(
+                "SELECT file_id, name, value FROM snap_xattr WHERE snap_id=?", (snap_id,))
+        table: dict[int, dict[str, bytes]] = {}
+        for file_id, name, value in rows:
+            table.setdefault(file_id, {})[name] = bytes(value)
+        return table
+
+    def set_xattr(self, file_id: int, name: str, value: bytes | None) -> None:
+        """Set an extended attribute, or remove it when `value` is None."""
+        if value is None:
+            self.db.execute("DELETE FROM xattr WHERE file_id=? AND name=?", (file_id, name))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO xattr VALUES (?,?,?)",
+                            (file_id, name, value))
+
+    def quotas(self, file_ids: Iterable[int]) -> dict[int, tuple[int, int, dict[str, int]]]:
+        """(namespace, space, per storage type) quotas of those directories that have one."""
+        rows = self.db.execute(
+            "SELECT file_id, namespace, space, types FROM quota"
+            " WHERE file_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(file_ids)),))
+        return {row[0]: (row[1], row[2], json.loads(row[3])) for row in rows}
+
+    def set_quota(self, file_id: int, namespace: int, space: int, types: dict[str, int]) -> None:
+        if namespace < 0 and space < 0 and not types:
+            self.db.execute("DELETE FROM quota WHERE file_id=?", (file_id,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO quota VALUES (?,?,?,?)",
+                            (file_id, namespace, space, json.dumps(types)))
+
+    def policies(self, file_ids: Iterable[int]) -> dict[int, int]:
+        rows = self.db.execute(
+            "SELECT file_id, policy FROM storage_policy"
+            " WHERE file_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(file_ids)),))
+        return dict(rows.fetchall())
+
+    def set_policy(self, file_id: int, policy: int) -> None:
+        if policy:
+            self.db.execute("INSERT OR REPLACE INTO storage_policy VALUES (?,?)",
+                            (file_id, policy))
+        else:
+            self.db.execute("DELETE FROM storage_policy WHERE file_id=?", (file_id,))
+
+    def drop_orphans(self) -> None:
+        """Forget the attributes of file ids that are neither live nor in a snapshot."""
+        with self.transaction():
+            for table in ATTRIBUTE_TABLES:
+                self.db.execute(
+                    f"DELETE FROM {table} WHERE file_id NOT IN (SELECT file_id FROM inode)"  # noqa: S608 (a constant)
+                )

@@ -1,5 +1,7 @@
 """Permission checks: owner, group, mode bits, ACLs and the superuser."""
 
+import re
+
 import pytest
 from hdfs import HdfsError, InsecureClient
 
@@ -99,7 +101,12 @@ def test_acl_entries_can_be_removed_and_need_the_base_entries(site_a: Site, owne
     admin.set_acl(f"{owned}/public", "user::rw-,group::r--,other::---,group:analysts:rw-")
     assert read(site_a.client("carol"), f"{owned}/public") == b"public"
     denied(lambda: read(site_a.client("bob"), f"{owned}/public"))
-    admin.remove_acl_entries(f"{owned}/public", "group:analysts")
+    # Hadoop's client names an entry to remove with a colon after it.
+    for spec, message in (("group:analysts", "does not belong to the domain"),
+                          ("group:analysts:rw-", "Invalid <aclSpec> : group:analysts:rw-")):
+        with pytest.raises(HdfsError, match=re.escape(message)):
+            admin.remove_acl_entries(f"{owned}/public", spec)
+    admin.remove_acl_entries(f"{owned}/public", "group:analysts:")
     assert admin.acl_status(f"{owned}/public")["entries"] == []
     with pytest.raises(HdfsError) as refused:
         admin.set_acl(f"{owned}/public", "user:alice:rwx")
