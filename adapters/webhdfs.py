@@ -1,8 +1,8 @@
 """WebHDFS, as Lockstep uses it: the only module that imports the `hdfs` package.
 
-`hdfs` 2.7.3 lacks GETSNAPSHOTDIFF, GETSNAPSHOTTABLEDIRECTORYLIST, GETSNAPSHOTLIST,
-GETSTATUS and LISTSTATUS_BATCH; they are declared here on its private request hook,
-in one place.
+`hdfs` 2.7.3 lacks GETSNAPSHOTDIFF, GETSNAPSHOTDIFFLISTING, GETSNAPSHOTTABLEDIRECTORYLIST,
+GETSNAPSHOTLIST, GETSTATUS, LISTSTATUS_BATCH, the extended attribute and the quota
+operations; they are declared here on its private request hook, in one place.
 Every failure, remote or connection, surfaces as `WebHdfsError`.
 """
 
@@ -18,10 +18,11 @@ from hdfs import HdfsError, InsecureClient
 from hdfs.client import _Request
 from requests.adapters import HTTPAdapter
 
+from adapters import diff_listing
+from adapters.diff_listing import DiffKind
 from adapters.relay import RelayError, relay, relayable
 
 Status = dict[str, Any]
-DiffKind = Literal["CREATE", "MODIFY", "DELETE", "RENAME"]
 
 
 class WebHdfsError(Exception):
@@ -139,6 +140,13 @@ class _Client(InsecureClient):
     _get_snapshottable_directory_list = _Request("GET")
     _get_snapshot_list = _Request("GET")
     _get_status = _Request("GET")
+    _get_snapshot_diff_listing = _Request("GET")
+    _get_x_attrs = _Request("GET")
+    _set_x_attr = _Request("PUT")
+    _remove_x_attr = _Request("PUT")
+    _get_quota_usage = _Request("GET")
+    _set_quota = _Request("PUT")
+    _set_quota_by_storage_type = _Request("PUT")
 
 
 # LISTSTATUS_BATCH keeps its underscore, which an attribute name cannot carry through.
@@ -339,7 +347,18 @@ class WebHdfs:
             self._client.rename_snapshot(path, old, new)
 
     def snapshot_diff(self, path: str, from_snapshot: str, to_snapshot: str) -> SnapshotDiff:
-        """Changes from one snapshot to another; "" names the current tree."""
+        """Changes from one snapshot to another; "" names the current tree. Between two
+        snapshots, as Hadoop's client does, in pages (GETSNAPSHOTDIFFLISTING), so that a
+        large diff is never one answer; a server without it answers the whole report."""
+        if from_snapshot and to_snapshot:
+            try:
+                entries = [DiffEntry(kind, source, target) for kind, source, target
+                           in diff_listing.report(self.diff_pages(path, from_snapshot,
+                                                                  to_snapshot))]
+                return SnapshotDiff(path, from_snapshot, to_snapshot, entries)
+            except WebHdfsError as error:
+                if not diff_listing.unsupported(error.exception, error.message):
+                    raise
         with _translated():
             report = self._client._get_snapshot_diff(
                 path, oldsnapshotname=from_snapshot, snapshotname=to_snapshot
@@ -348,6 +367,53 @@ class WebHdfs:
                    for item in report["diffList"]]
         return SnapshotDiff(report["snapshotRoot"], report["fromSnapshot"],
                             report["toSnapshot"], entries)
+
+    def diff_pages(self, path: str, from_snapshot: str, to_snapshot: str
+                   ) -> Iterator[Status]:
+        """The pages of GETSNAPSHOTDIFFLISTING, each asked for once the last is used."""
+        last_path, last_index = "", -1
+        while True:
+            with _translated():
+                page = self._client._get_snapshot_diff_listing(
+                    path, oldsnapshotname=from_snapshot, snapshotname=to_snapshot,
+                    snapshotdiffstartpath=last_path, snapshotdiffindex=last_index,
+                ).json()["SnapshotDiffReportListing"]
+            yield page
+            last_path, last_index = page.get("lastPath", ""), page.get("lastIndex", -1)
+            if not last_path and last_index == -1:
+                return
+
+    # extended attributes and quotas
+
+    def xattrs(self, path: str) -> dict[str, str]:
+        """Every extended attribute the user may read, its value hex-encoded (`0x…`)."""
+        with _translated():
+            found = self._client._get_x_attrs(path, encoding="HEX").json()["XAttrs"]
+        return {item["name"]: item["value"] or "" for item in found}
+
+    def set_xattr(self, path: str, name: str, value: str) -> None:
+        """Create or replace an attribute; `value` encoded as GETXATTRS gives it."""
+        with _translated():
+            self._client._set_x_attr(path, flag="CREATE,REPLACE",
+                                     **{"xattr.name": name, "xattr.value": value})
+
+    def remove_xattr(self, path: str, name: str) -> None:
+        with _translated():
+            self._client._remove_x_attr(path, **{"xattr.name": name})
+
+    def quota_usage(self, path: str) -> Status:
+        with _translated():
+            return self._client._get_quota_usage(path).json()["QuotaUsage"]
+
+    def set_quota(self, path: str, namespace: int, space: int) -> None:
+        """-1 clears a quota."""
+        with _translated():
+            self._client._set_quota(path, namespacequota=namespace, storagespacequota=space)
+
+    def set_type_quota(self, path: str, storage_type: str, space: int) -> None:
+        with _translated():
+            self._client._set_quota_by_storage_type(path, storagetype=storage_type,
+                                                    storagespacequota=space)
 
     def snapshottable_dirs(self) -> list[SnapshottableDir]:
         """Every snapshottable directory for the superuser, else the user's own."""

@@ -243,8 +243,9 @@ def _verify(source: Tree, target: Tree, relative: str, status: Status) -> Status
 
 def _carry_attributes(source: Tree, target: Tree, relative: str, status: Status,
                       current: Status | None = None) -> None:
-    """Give the target the source's owner, group, permission, ACL and times. With the
-    target's `current` status (a file just copied), owner, group and permission that
+    """Give the target the source's owner, group, permission, ACL, extended attributes,
+    times and (for a directory) quotas. With the target's `current` status (a file just
+    copied, a new inode with no extended attributes), owner, group and permission that
     already match are not set again: a small file's copy is mostly such calls."""
     path = target.at(relative)
     client = target.client
@@ -257,6 +258,39 @@ def _carry_attributes(source: Tree, target: Tree, relative: str, status: Status,
         entries = source.client.acl_status(source.at(relative))["entries"]
         if entries:
             client.modify_acl_entries(path, ",".join(entries))
+    _carry_xattrs(source, target, relative, {} if current is not None else None)
+    if status["type"] == "DIRECTORY":
+        _carry_quotas(source, target, relative)
     client.set_times(path, access_time=status["accessTime"] or None,
                      modification_time=status["modificationTime"])
 
+
+def _carry_xattrs(source: Tree, target: Tree, relative: str,
+                  present: dict[str, str] | None) -> None:
+    """Make the target's extended attributes the source's; `present` is what the target
+    has, when known."""
+    wanted = source.client.xattrs(source.at(relative))
+    path = target.at(relative)
+    if present is None:
+        present = target.client.xattrs(path)
+    for name, value in wanted.items():
+        if present.get(name) != value:
+            target.client.set_xattr(path, name, value)
+    for name in present.keys() - wanted.keys():
+        target.client.remove_xattr(path, name)
+
+
+def _carry_quotas(source: Tree, target: Tree, relative: str) -> None:
+    """A directory's namespace, space and per-storage-type quotas, set after its
+    contents are in place (a quota set first could refuse them)."""
+    wanted = source.client.quota_usage(source.at(relative))
+    path = target.at(relative)
+    present = target.client.quota_usage(path)
+    if (present["quota"], present["spaceQuota"]) != (wanted["quota"], wanted["spaceQuota"]):
+        target.client.set_quota(path, wanted["quota"], wanted["spaceQuota"])
+    wanted_types = {kind: entry["quota"] for kind, entry in wanted.get("typeQuota", {}).items()}
+    present_types = {kind: entry["quota"]
+                     for kind, entry in present.get("typeQuota", {}).items()}
+    for kind in wanted_types.keys() | present_types.keys():
+        if wanted_types.get(kind, -1) != present_types.get(kind, -1):
+            target.client.set_type_quota(path, kind, wanted_types.get(kind, -1))
