@@ -274,23 +274,25 @@ async def unset_storage_policy(cluster: Cluster, call: Call, _: web.Request) -> 
     return empty()
 
 
-def _blocks(namespace: Namespace, call: Call) -> tuple[Node, list[tuple[int, int, int]]]:
+def _blocks(namespace: Namespace, call: Call) -> tuple[Node, list[int], list[tuple[
+        int, int, int]]]:
     stream, node, size = namespace.open_file(call.caller, call.path)
     stream.close()
     offset = call.params.integer("offset", 0, minimum=0) or 0
     length = call.params.integer("length", None, minimum=0)
-    return node, blocks.spans(size, node.block_size, offset, length)
+    sizes = namespace.block_sizes(node, size)
+    return node, sizes, blocks.spans(sizes, offset, length)
 
 
 async def block_locations(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
-    found = (await cluster.run(_blocks, cluster.namespace, call))[1]
+    found = (await cluster.run(_blocks, cluster.namespace, call))[2]
     return web.json_response(blocks.locations_json(found, cluster.datanode))
 
 
 async def located_blocks(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
-    node, found = await cluster.run(_blocks, cluster.namespace, call)
-    return web.json_response(blocks.located_json(node.file_id, node.length, node.block_size,
-                                                  found, cluster.datanode))
+    node, sizes, found = await cluster.run(_blocks, cluster.namespace, call)
+    return web.json_response(blocks.located_json(node.file_id, sizes, found,
+                                                  cluster.datanode))
 
 
 async def get_xattrs(cluster: Cluster, call: Call, _: web.Request) -> web.Response:
@@ -610,8 +612,8 @@ async def dn_checksum(cluster: Cluster, call: Call, _: web.Request) -> web.Respo
                                            call.path)
     with stream:
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, checksum.file_checksum, stream, size,
-                                            node.block_size)
+        sizes = await cluster.run(cluster.namespace.block_sizes, node, size)
+        result = await loop.run_in_executor(None, checksum.file_checksum, stream, sizes)
     return web.json_response({"FileChecksum": result})
 
 

@@ -1,6 +1,12 @@
 """A file's blocks as HDFS reports them (GETFILEBLOCKLOCATIONS and the older
-GET_BLOCK_LOCATIONS): cut at the file's block size, every one on the cluster's single
-datanode. Spark's file listing asks for them to plan its splits."""
+GET_BLOCK_LOCATIONS), every one on the cluster's single datanode; Spark's file listing
+asks for them to plan its splits.
+
+A file is cut at its block size, unless CONCAT joined it: HDFS then keeps each part's
+blocks, so the layout is stored. An append fills the last block before starting new
+ones, and a truncate cuts the layout, so the stored sizes are fitted to the file's
+length whenever they are read.
+"""
 
 from dataclasses import dataclass
 from typing import Any
@@ -29,15 +35,47 @@ class Datanode:
         }
 
 
-def spans(length: int, block_size: int, offset: int, count: int | None) -> list[tuple[
-        int, int, int]]:
+def fit(stored: list[int] | None, length: int, block_size: int) -> list[int]:
+    """The sizes of a file's blocks, from a stored layout (or none) and its length."""
+    sizes: list[int] = []
+    done = 0
+    for size in stored or []:
+        if done >= length:
+            break
+        sizes.append(min(size, length - done))
+        done += sizes[-1]
+    if sizes and done < length and sizes[-1] < block_size:
+        sizes[-1] += min(block_size - sizes[-1], length - done)
+        done = sum(sizes)
+    while done < length:
+        sizes.append(min(block_size, length - done))
+        done += sizes[-1]
+    return sizes
+
+
+def charged(sizes: list[int], block_size: int) -> int:
+    """The bytes a quota charges a file while its last block is written: a block under
+    construction counts whole, as HDFS allocates it."""
+    return sum(sizes) - sizes[-1] + block_size if sizes else 0
+
+
+def boundaries(sizes: list[int]) -> set[int]:
+    ends, total = {0}, 0
+    for size in sizes:
+        total += size
+        ends.add(total)
+    return ends
+
+
+def spans(sizes: list[int], offset: int, count: int | None) -> list[tuple[int, int, int]]:
     """(index, start, size) of the blocks overlapping [offset, offset + count)."""
+    length = sum(sizes)
     end = length if count is None else min(length, offset + count)
-    found = []
-    for index, start in enumerate(range(0, length, block_size)):
-        size = min(block_size, length - start)
+    found, start = [], 0
+    for index, size in enumerate(sizes):
         if start < end and start + size > offset:
             found.append((index, start, size))
+        start += size
     return found
 
 
@@ -50,8 +88,8 @@ def locations_json(blocks: list[tuple[int, int, int]], node: Datanode) -> dict[s
     ]}}
 
 
-def located_json(file_id: int, length: int, block_size: int,
-                 blocks: list[tuple[int, int, int]], node: Datanode) -> dict[str, Any]:
+def located_json(file_id: int, sizes: list[int], blocks: list[tuple[int, int, int]],
+                 node: Datanode) -> dict[str, Any]:
     def located(index: int, start: int, size: int) -> dict[str, Any]:
         return {
             "block": {"blockPoolId": BLOCK_POOL, "blockId": FIRST_BLOCK_ID + (file_id << 20)
@@ -61,10 +99,10 @@ def located_json(file_id: int, length: int, block_size: int,
             "locations": [node.as_json()],
         }
 
-    every = spans(length, block_size, 0, None)
+    every = spans(sizes, 0, None)
     return {"LocatedBlocks": {
-        "fileLength": length, "isUnderConstruction": False,
-        "isLastBlockComplete": bool(length),
+        "fileLength": sum(sizes), "isUnderConstruction": False,
+        "isLastBlockComplete": bool(sizes),
         "locatedBlocks": [located(*block) for block in blocks],
         "lastLocatedBlock": located(*every[-1]) if every else None,
     }}

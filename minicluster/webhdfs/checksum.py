@@ -29,17 +29,19 @@ def _block_crcs(view: mmap.mmap, start: int, end: int) -> bytes:
     return struct.pack(f">{len(values)}I", *values)
 
 
-def file_checksum(stream: BinaryIO, length: int, block_size: int) -> dict[str, Any]:
-    """The `FileChecksum` JSON of a file's first `length` bytes."""
-    if length == 0:
+def file_checksum(stream: BinaryIO, sizes: list[int]) -> dict[str, Any]:
+    """The `FileChecksum` JSON of a file whose blocks have `sizes`."""
+    if not sizes:
         # What HDFS answers for a file without blocks: a CRC32 (gzip) checksum of nothing.
         return _result(0, 0, "CRC32", hashlib.md5(bytes(32), usedforsecurity=False).digest())
     file_md5 = hashlib.md5(usedforsecurity=False)
     blocks = 0
     crc_per_block = 0
     with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        for offset in range(0, length, block_size):
-            crcs = _block_crcs(view, offset, min(offset + block_size, length))
+        offset = 0
+        for size in sizes:
+            crcs = _block_crcs(view, offset, offset + size)
+            offset += size
             if blocks == 0:
                 crc_per_block = len(crcs) // 4
             file_md5.update(hashlib.md5(crcs, usedforsecurity=False).digest())

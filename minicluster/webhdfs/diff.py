@@ -114,6 +114,11 @@ def compute(older: Entries, newer: Entries) -> list[Change]:
                                           KIND_ORDER[c.kind]))
 
 
+def entry_count(change: Change) -> int:
+    """How many listing entries a change takes: a rename is a deletion and a creation."""
+    return 2 if change.kind == "RENAME" else 1
+
+
 def listing(changes: list[Change]) -> list[tuple[str, dict]]:
     """The entries of GETSNAPSHOTDIFFLISTING for a forward diff, as (list name, entry):
     Hadoop's client rebuilds the report from them (SnapshotDiffReportGenerator), so a

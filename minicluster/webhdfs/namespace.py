@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeGuard
 
-from minicluster.webhdfs import acl, policies, quotas
+from minicluster.webhdfs import acl, blocks, policies, quotas
 from minicluster.webhdfs.disk import Tree, append_data, is_gone, subpath
 from minicluster.webhdfs.errors import (
     AccessControl,
     FileAlreadyExists,
     FileNotFound,
     HadoopIllegalArgument,
-    IllegalArgument,
     InvalidPath,
     IOFailure,
     ParentNotDirectory,
@@ -454,6 +453,9 @@ class Namespace:
                 now = self.subtree_usage(Live(path, node, chain[:index], disk=self.disk(path)))
                 quotas.check(path, quotas.Quota(*found[node.file_id]), now, now.plus(added))
 
+    def block_sizes(self, node: Node, length: int) -> list[int]:
+        return blocks.fit(self.store.block_layout(node.file_id), length, node.block_size)
+
     def _file_usage(self, chain: list[tuple[str, Node]], count: int, length: int,
                     replication: int) -> quotas.Usage:
         added = quotas.Usage()
@@ -570,8 +572,8 @@ class Namespace:
             target = self.resolve(caller, path, write=True)
         parent = target.chain[-1][1]
         perm, entries = acl.inherit(parent.acl, mode, False)
-        length = self.tmp.size(staged)
-        added = self._file_usage(target.chain, 1, length, replication)
+        charged = blocks.charged(blocks.fit(None, self.tmp.size(staged), block_size), block_size)
+        added = self._file_usage(target.chain, 1, charged, replication)
         if target.node is not None:
             added = added.plus(self._file_usage(target.chain, 1, target.node.length,
                                                 target.node.replication), sign=-1)
@@ -598,8 +600,9 @@ class Namespace:
         """Append received bytes; a file shared with a snapshot is copied first."""
         node = self.check_append(caller, path)
         chain = self._writable(caller, path).chain
-        self._check_quotas(chain, self._file_usage(chain, 0, self.tmp.size(staged),
-                                                   node.replication))
+        grown = self.block_sizes(node, node.length + self.tmp.size(staged))
+        self._check_quotas(chain, self._file_usage(
+            chain, 0, blocks.charged(grown, node.block_size) - node.length, node.replication))
         source = self.tmp.open_file(staged, os.O_RDONLY)
         try:
             with self._extended(path, node) as append:
@@ -617,11 +620,14 @@ class Namespace:
         parent_path, parent = target.chain[-1]
         found = [self._concat_source(caller, source, target, node) for source in sources]
         if len({source.path for source, _ in found}) != len(found):
-            raise IllegalArgument("concat: at least two of the source files are the same")
+            raise HadoopIllegalArgument("concat: at least two of the source files are the same")
         self._check_quotas(target.chain, quotas.Usage(
             count=-len(found),
             space=sum(length * (node.replication - source_node.replication)
                       for _, source_node in found for length in [source_node.length])))
+        sizes = self.block_sizes(node, node.length)
+        for _, source_node in found:
+            sizes += self.block_sizes(source_node, source_node.length)
         with self._extended(path, node) as append:
             for source, _ in found:
                 fd = self.live.open_file(source.disk or "", os.O_RDONLY)
@@ -633,6 +639,8 @@ class Namespace:
             for source, _ in found:
                 self.store.delete_subtree(source.path)
                 self.live.unlink(source.disk or "")
+            # HDFS moves the sources' blocks: each part keeps its own.
+            self.store.set_block_layout(node.file_id, sizes)
             now = self.clock.now()
             set_mtime(self.live, self.disk(path), now)
             set_mtime(self.live, self.disk(parent_path), now)
@@ -648,26 +656,25 @@ class Namespace:
         source_parent_path, source_parent = found.chain[-1]
         check_access(caller, source_parent, source_parent_path, WRITE)
         if source_parent_path != target.chain[-1][0]:
-            raise IllegalArgument(f"Source file {found.path} is not in the same directory "
+            raise HadoopIllegalArgument(f"Source file {found.path} is not in the same directory "
                                   f"with the target {target.path}")
         if self.store.in_snapshot(source_node.file_id):
             raise SnapshotFailure(f"Concat: the source file {found.path} is in snapshot")
         if found.path == target.path:
-            raise IllegalArgument(f"concat: the src file {found.path} is the same with the "
+            raise HadoopIllegalArgument(f"concat: the src file {found.path} is the same with the "
                                   f"target file {target.path}")
         if source_node.length == 0:
-            raise IllegalArgument(f"concat: source file {found.path} is invalid or empty or "
+            raise HadoopIllegalArgument(f"concat: source file {found.path} is invalid or empty or "
                                   "underConstruction")
         if source_node.block_size > node.block_size:
-            raise IllegalArgument(
+            raise HadoopIllegalArgument(
                 f"concat: source file {found.path} has preferred block size "
                 f"{source_node.block_size} which is greater than the target file's preferred "
                 f"block size {node.block_size}")
         return found, source_node
 
     def truncate(self, caller: Caller, path: str, length: int) -> bool:
-        """Cut a file to `length` bytes. Always done at once (HDFS may leave the last block
-        to recover and answer false)."""
+        """Cut a file to `length` bytes."""
         target, node = self._existing(caller, path)
         if node.is_dir:
             raise FileNotFound(f"Path is not a file: {path}")
@@ -675,7 +682,12 @@ class Namespace:
         if length > node.length:
             raise HadoopIllegalArgument("Cannot truncate to a larger file size. Current size: "
                                         f"{node.length}, truncate size: {length}.")
+        ends = blocks.boundaries(self.block_sizes(node, node.length))
         if length < node.length:
+            layout = self.store.block_layout(node.file_id)
+            if layout is not None:
+                self.store.set_block_layout(node.file_id, blocks.fit(layout, length,
+                                                                     node.block_size))
             fd = self.live.open_file(target.disk or "", os.O_RDWR)
             try:
                 if os.fstat(fd).st_nlink > 1:
@@ -685,7 +697,9 @@ class Namespace:
             finally:
                 os.close(fd)
             set_mtime(self.live, self.disk(path), self.clock.now())
-        return True
+        # HDFS answers false when the new end falls inside a block, which it then
+        # recovers in the background; here the cut is done at once either way.
+        return length == node.length or length in ends
 
     @contextmanager
     def _extended(self, path: str, node: Node) -> Iterator[Callable[[int], None]]:

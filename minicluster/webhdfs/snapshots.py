@@ -32,7 +32,7 @@ LISTING_LIMIT = 1000  # dfs.namenode.snapshotdiff.listing.limit
 @dataclass(frozen=True)
 class Listing:
     entries: list[tuple[str, dict]]  # (list name, entry) in the order they are sent
-    next_index: int  # -1 on the last page
+    next_index: int  # the next change to send; -1 on the last page
     from_earlier: bool
 
 
@@ -84,7 +84,7 @@ class Snapshots:
         self.ns = namespace
         self.store = namespace.store
         self._captures: dict[int, Capture] = {}  # by snapshottable directory's file id
-        self._listings: dict[tuple[int, str, str], tuple[list[tuple[str, dict]], bool]] = {}
+        self._listings: dict[tuple[int, str, str], tuple[list[Change], bool]] = {}
 
     def _require_superuser(self, caller: Caller) -> None:
         if not caller.superuser:
@@ -241,14 +241,18 @@ class Snapshots:
         key = (node.file_id, from_name, to_name)
         if not (from_name and to_name and key in self._listings):
             changes, reverse = self._forward_diff(caller, path, from_name, to_name)
-            computed = (diff.listing(changes), not reverse)
+            computed = (changes, not reverse)
             if from_name and to_name:
                 self._listings = {key: computed}  # the one being paged through
-            entries, from_earlier = computed
+            changes, from_earlier = computed
         else:
-            entries, from_earlier = self._listings[key]
-        end = start + LISTING_LIMIT
-        return Listing(entries[start:end], end if end < len(entries) else -1, from_earlier)
+            changes, from_earlier = self._listings[key]
+        end, sent = start, 0
+        while end < len(changes) and sent + diff.entry_count(changes[end]) <= LISTING_LIMIT:
+            sent += diff.entry_count(changes[end])
+            end += 1
+        return Listing(diff.listing(changes[start:end]), end if end < len(changes) else -1,
+                       from_earlier)
 
     def _forward_diff(self, caller: Caller, path: str, from_name: str, to_name: str
                       ) -> tuple[list[Change], bool]:

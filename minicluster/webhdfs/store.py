@@ -80,13 +80,17 @@ CREATE TABLE IF NOT EXISTS quota (
     space INTEGER NOT NULL,
     types TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS block_layout (
+    file_id INTEGER PRIMARY KEY,
+    sizes TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS storage_policy (
     file_id INTEGER PRIMARY KEY,
     policy INTEGER NOT NULL
 );
 """
 
-ATTRIBUTE_TABLES = ("xattr", "quota", "storage_policy")
+ATTRIBUTE_TABLES = ("xattr", "quota", "storage_policy", "block_layout")
 
 
 def subtree_range(path: str) -> tuple[str, str]:
@@ -386,6 +390,15 @@ class Store:
                             (file_id, policy))
         else:
             self.db.execute("DELETE FROM storage_policy WHERE file_id=?", (file_id,))
+
+    def block_layout(self, file_id: int) -> list[int] | None:
+        row = self.db.execute("SELECT sizes FROM block_layout WHERE file_id=?",
+                              (file_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_block_layout(self, file_id: int, sizes: list[int]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO block_layout VALUES (?,?)",
+                        (file_id, json.dumps(sizes)))
 
     def drop_orphans(self) -> None:
         """Forget the attributes of file ids that are neither live nor in a snapshot."""
