@@ -213,7 +213,9 @@ RQ = {"WORKER_CLASS": "console.workers.Worker"}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # A socket waits for its next event in a 5 s blocking read on Redis; the Redis
+        # client's own read timeout (5 s by default) must be longer, or idle sockets die.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
     }
 }
 

@@ -226,3 +226,24 @@ def test_deactivated_users_socket_is_closed(minicluster, make_user):
         return await received_texts(socket)
 
     assert async_to_sync(scenario)() == [f"closed {SESSION_ENDED}"]
+
+
+async def push_after_idle(headers, idle_s: float) -> dict:
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await communicator.receive_json_from(timeout=5)  # hello
+    assert await communicator.receive_nothing(timeout=idle_s)
+    await events.push_async(events.everyone(), "notice", {"text": "after a quiet spell"})
+    event = await communicator.receive_json_from(timeout=5)
+    await communicator.disconnect()
+    return event
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_socket_stays_open_and_still_gets_events(minicluster, make_user):
+    # The channel layer blocks 5 s on Redis for a socket's next event; a Redis client
+    # that gives up reading after 5 s itself broke every idle socket about every 6 s.
+    user = make_user("otto", Role.OPERATOR)
+    event = async_to_sync(push_after_idle)([HOST, ORIGIN, session_cookie(user)], 12)
+    assert event == {"kind": "notice", "data": {"text": "after a quiet spell"}}
