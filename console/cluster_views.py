@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console import audit
 from console.clusters import cluster_state, remove_cluster, state_json
 from console.errors import Refused
-from console.forms import WRITE_ONLY, ClusterForm, PairingForm
+from console.forms import WRITE_ONLY, ClusterForm, PairingForm, error_summary
 from console.models import Cluster, Pairing
 from console.pairing import PairingRefused, pair, unpair
 from console.roles import Role, role_required
@@ -46,9 +46,9 @@ def cluster_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
             audit.record(request, "cluster.update" if cluster else "cluster.register", saved)
             messages.success(request, f"Cluster {saved} saved: every endpoint answered.")
             return redirect("clusters")
-        audit.record(request, "cluster.register", request.POST.get("name", ""),
-                     outcome=audit.Outcome.REFUSED,
-                     detail="; ".join(map(str, form.non_field_errors())))
+        audit.record(request, "cluster.update" if cluster else "cluster.register",
+                     request.POST.get("name", ""), outcome=audit.Outcome.REFUSED,
+                     detail=error_summary(form))
     return render(request, "console/cluster_form.html", {"form": form, "cluster": cluster})
 
 

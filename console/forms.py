@@ -3,6 +3,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from console.clusters import check_endpoints
@@ -159,3 +160,11 @@ class ClusterForm(forms.ModelForm):
 class PairingForm(forms.Form):
     primary = forms.ModelChoiceField(Cluster.objects.all(), empty_label="choose the primary")
     secondary = forms.ModelChoiceField(Cluster.objects.all(), empty_label="choose the secondary")
+
+
+def error_summary(form: forms.BaseForm) -> str:
+    """Every reason a form was refused, for the audit log: "field: message; ...",
+    the form's own reasons without a field name."""
+    return "; ".join(
+        f"{field}: {message}" if field != NON_FIELD_ERRORS else str(message)
+        for field, messages in form.errors.items() for message in messages)

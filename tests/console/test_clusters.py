@@ -244,3 +244,13 @@ def test_a_cluster_whose_webhdfs_url_or_user_changed_is_reached_anew(clusters, m
     finally:
         cluster.webhdfs_user = CONSOLE_USER
         webhdfs_of(cluster).delete(only_on_a, recursive=True)
+
+
+def test_a_refused_registration_is_audited_with_its_reasons(client, make_user, minicluster):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    data = form_data(minicluster, "site-a")
+    data["name"] = "bad name!"
+    client.post(reverse("cluster-new"), data)
+    entry = AuditEntry.objects.get(action="cluster.register")
+    assert entry.outcome == "refused"
+    assert entry.detail.startswith("name: ")

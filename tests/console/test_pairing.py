@@ -63,7 +63,9 @@ def test_refused_pairing_from_the_page_is_audited(client, make_user, clusters):
     client.force_login(make_user("ada", Role.ADMINISTRATOR))
     response = client.post(reverse("pairing-new"), {
         "primary": clusters["site-a"].pk, "secondary": clusters["site-a"].pk}, follow=True)
-    assert b"Pairing refused: Choose two different clusters" in response.content
+    # A refusal looks like one: marked as an error and announced to screen readers.
+    assert (b'<li class="error" role="alert">Pairing refused: Choose two different clusters'
+            in response.content)
     assert AuditEntry.objects.get(action="pairing.create").outcome == "refused"
 
 
