@@ -7,7 +7,8 @@ from console.roles import Role
 
 def round_json(round_: Round) -> dict:
     return {
-        "id": round_.pk, "service": round_.service_id, "state": round_.state,
+        "id": round_.pk, "service": round_.service_id, "service_name": str(round_.service),
+        "state": round_.state,
         "state_label": round_.get_state_display(), "moment": round_.moment.isoformat(),
         "files": round_.files, "bytes": round_.bytes, "skew_ms": round_.skew_ms,
         "reason": round_.reason,
