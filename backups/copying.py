@@ -70,7 +70,8 @@ def _note_rolled_back(round_: Round, undone: list[str]) -> None:
     """List on the round what its copy undid on the target first."""
     with transaction.atomic():
         fresh = Round.objects.select_for_update().get(pk=round_.pk)
-        fresh.rolled_back = [*fresh.rolled_back, *undone]
+        # A retried copy undoes its earlier attempt's partial copy again: once is enough.
+        fresh.rolled_back = list(dict.fromkeys([*fresh.rolled_back, *undone]))
         fresh.save(update_fields=["rolled_back"])
 
 

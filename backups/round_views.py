@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backups.access import changeable_service, visible_services
 from backups.cancelling import CancelRefused, cancel_round
-from backups.models import Round, RoundState
+from backups.models import Round, RoundState, TaskState
 from backups.preflight import preflight
 from backups.preparing import run_now
 from backups.retrying import RetryRefused, retry_refusal, retry_round
@@ -45,7 +45,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
     rows = [(r, breaches.get(r.service_id),
              None if r.finished else expected_finish(r.service, r.started_at),
              next_round_moment(r.service.policy, now)) for r in page]
-    return render(request, "backups/rounds.html", {
+    template = ("backups/round_rows.html" if request.GET.get("part") == "rows"
+                else "backups/rounds.html")
+    return render(request, template, {
         "page": page, "rows": rows,
         "breached": [s for s in services if breaches[s.pk].breach],
     })
@@ -54,14 +56,24 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*ANY_ROLE)
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's page; `?part=live` is the part its script fetches again when the
+    round or one of its tasks changes state."""
     round_ = get_object_or_404(visible_rounds(request.user), pk=pk)
     failed = round_.state == RoundState.FAILED
-    return render(request, "backups/round_detail.html", {
-        "round": round_, "tasks": round_.tasks.all(),
+    tasks = list(round_.tasks.all())
+    template = ("backups/round_live.html" if request.GET.get("part") == "live"
+                else "backups/round_detail.html")
+    return render(request, template, {
+        "round": round_, "tasks": tasks,
         "restore_point": getattr(round_, "restore_point", None),
         # Whoever sees a round may retry it, as they may cancel it.
         "retry_refusal": retry_refusal(round_) if failed else None,
         "failed": failed,
+        "failed_tasks": sum(task.state == TaskState.FAILED for task in tasks),
+        "moving": {key: sum(getattr(task, key) for task in tasks)
+                   for key in ("files_done", "files_total", "bytes_done", "bytes_total")},
+        # A retried copy undoes its earlier attempt's partial copy again: list each once.
+        "rolled_back": list(dict.fromkeys(round_.rolled_back)),
     })
 
 

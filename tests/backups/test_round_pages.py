@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from backups.models import RestorePoint, Round, RoundState
+from backups.models import DataSetTask, RestorePoint, Round, RoundState, TaskState
 from console.models import AuditEntry
 from console.roles import Role
 from tests.backups.conftest import make_service
@@ -68,3 +68,47 @@ def test_rpo_breach_shows_on_the_round_list_and_the_service(client, make_user, s
     assert b"RPO breach" in client.get(reverse("rounds")).content
     detail = client.get(reverse("service-detail", args=[service.pk])).content.decode()
     assert re.search(r"is 20 min( \d+ s)? old: in breach", detail)
+
+
+def page_of(client, round_: Round, part: str = "") -> str:
+    url = reverse("round-detail", args=[round_.pk]) + (f"?part={part}" if part else "")
+    return re.sub(r"\s+", " ", client.get(url).content.decode())
+
+
+def test_a_round_page_never_contradicts_itself(client, make_user, service):
+    """What the header says agrees with its tasks: a copy under way counts the tasks'
+    progress, a failed task while others copy is explained, each undone change is
+    listed once, and a round that ended before its snapshot says so."""
+    client.force_login(make_user("otto", Role.OPERATOR))
+    running = Round.objects.create(service=service, moment=timezone.now(),
+                                   state=RoundState.REPLICATING, snapshot_name="s1",
+                                   rolled_back=["delete bills/a", "delete bills/a", "modify b"])
+    for locator, state, done in (("/data/acme/bills", TaskState.COPYING, 19),
+                                 ("/data/acme/other", TaskState.FAILED, 0)):
+        DataSetTask.objects.create(round=running, component="hdfs", locator=locator,
+                                   storage_path=locator, state=state, files_done=done,
+                                   files_total=60, bytes_done=done * 1000,
+                                   bytes_total=60_000, attempts=1)
+    page = page_of(client, running)
+    assert "19 of 120 files" in page
+    assert "(1 data set failed; the others go on, then the round fails)" in page
+    assert page.count("<code>delete bills/a</code>") == 1
+    assert "2 changes made there since its restore point" in page
+
+    missed = Round.objects.create(service=service, moment=timezone.now(),
+                                  state=RoundState.FAILED, reason="the primary did not answer")
+    page = page_of(client, missed)
+    assert "none: the round ended before its snapshot" in page
+    assert "No data set was copied: the round ended before its snapshot." in page
+    assert "not taken yet" not in page and "Tasks start once" not in page
+
+
+def test_the_live_part_of_a_round_page_is_the_page_without_its_frame(client, make_user,
+                                                                       service):
+    client.force_login(make_user("otto", Role.OPERATOR))
+    round_ = Round.objects.create(service=service, moment=timezone.now(),
+                                  state=RoundState.REPLICATING, snapshot_name="s1")
+    live = page_of(client, round_, "live")
+    assert 'id="round-state"' in live and "<html" not in live
+    rows = client.get(reverse("rounds") + "?part=rows").content.decode()
+    assert f'data-round="{round_.pk}"' in rows and "<html" not in rows
