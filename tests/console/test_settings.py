@@ -17,7 +17,7 @@ SHOW = (
     "print(json.dumps({'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, "
     "'engine': db['ENGINE'], 'db_name': str(db['NAME']), 'redis': settings.REDIS_URL, "
     "'queues': sorted(settings.RQ_QUEUES), 'tz': settings.USE_TZ, "
-    "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
+    "'layer': [host['address'] for host in settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']], "
     "'key': settings.SECRET_KEY, 'zookeeper': settings.ZOOKEEPER_AUTH, "
     "'umask': os.umask(0o077)}))"
 )
