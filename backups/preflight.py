@@ -14,6 +14,7 @@ from adapters.webhdfs import WebHdfs, WebHdfsError
 from adapters.zookeeper import ZooKeeperError
 from backups.models import Consistency, RoundState, Service
 from backups.replication import relative_entries, relative_to
+from console import units
 from console.clusters import measure_skew, webhdfs_of
 from console.models import Pairing
 from console.paths import is_within
@@ -147,8 +148,10 @@ def preflight(service: Service, pairing: Pairing) -> list[Check]:
         return [Check("clusters answer", False, str(error),
                       "start the cluster's WebHDFS or fix its URL in the cluster registry")]
     checks.append(Check("next round would move", True,
-                        f"{files} files, {size} bytes ({'full copy' if full else 'changes only'})"))
+                        f"{files:,} file{'' if files == 1 else 's'}, {units.size(size)} "
+                        f"({'a full copy' if full else 'changes only'})"))
     checks.append(Check("secondary has room", room > size,
-                        f"{room} bytes free for {size}",
-                        "" if room > size else "free space on the secondary"))
+                        f"{units.size(room)} free on {pairing.secondary} for "
+                        f"{units.size(size)}",
+                        "" if room > size else f"free space on {pairing.secondary}"))
     return checks

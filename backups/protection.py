@@ -122,8 +122,10 @@ def _overlap_problem(tenant: Tenant, candidate: Candidate, other: DataSet) -> st
         return (f"{candidate.locator} overlaps a data set already in another tenant's "
                 "protection group: a data set belongs to one group only. If the files are "
                 f"tenant {tenant.name}'s, ask an administrator.")
-    return (f"{candidate.locator} overlaps {other.locator}, already in the protection group "
-            f"of service {other.service.name}: a data set belongs to one group only.")
+    what = ("is" if candidate.locator == other.locator
+            else f"overlaps {other.locator}, which is")
+    return (f"{candidate.locator} {what} already in the protection group of service "
+            f"{other.service.name}: a data set belongs to one group only.")
 
 
 def protected_elsewhere(cluster: Cluster, tenant: Tenant, service: Service | None

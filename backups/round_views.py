@@ -1,5 +1,6 @@
 """Rounds and restore points: their pages, live over the console's websocket."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
@@ -49,7 +50,8 @@ def round_list(request: HttpRequest) -> HttpResponse:
                 else "backups/rounds.html")
     return render(request, template, {
         "page": page, "rows": rows,
-        "breached": [s for s in services if breaches[s.pk].breach],
+        "breached": [(s, breaches[s.pk]) for s in services if breaches[s.pk].breach],
+        "breach_periods": settings.LOCKSTEP_RPO_BREACH_PERIODS,
     })
 
 

@@ -2,6 +2,9 @@ from datetime import timedelta
 
 from django import template
 
+from backups.models import Component
+from console import units
+
 register = template.Library()
 
 UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
@@ -38,3 +41,15 @@ def duration(value: timedelta | None) -> str:
              (seconds % 3600 // 60, "min"), (seconds % 60, "s")]
     shown = [f"{count} {unit}" for count, unit in parts if count][:2]
     return " ".join(shown)
+
+
+@register.filter
+def size(count: int | None) -> str:
+    """`{{ round.bytes|size }}`: 286.1 MiB (binary multiples under binary names)."""
+    return units.size(count)
+
+
+@register.filter
+def component(code: str) -> str:
+    """A component as people name it: `sparksql` is a "SparkSQL table"."""
+    return Component(code).label if code in Component.values else code

@@ -122,10 +122,15 @@ def test_directory_with_its_own_subdirectory_is_refused(pairing, tenant_data, ac
 def test_data_set_already_in_another_group_is_refused(pairing, tenant_data, acme, globex):
     save_service(request_for(acme, pairing, ALL_THREE), by="tina")
     problems = refused(request_for(acme, pairing, [("hdfs", "/data/acme")], name="other"))
-    assert problems == ["/data/acme overlaps /data/acme/bills, already in the protection group "
-                        "of service bill clearing: a data set belongs to one group only."]
+    assert problems == ["/data/acme overlaps /data/acme/bills, which is already in the "
+                        "protection group of service bill clearing: a data set belongs to one "
+                        "group only."]
     assert Service.objects.count() == 1
     assert DataSet.objects.count() == 3
+    # The same data set is not said to overlap itself.
+    problems = refused(request_for(acme, pairing, [("hdfs", "/data/acme/bills")], name="x"))
+    assert problems == ["/data/acme/bills is already in the protection group of service bill "
+                        "clearing: a data set belongs to one group only."]
 
 
 def test_first_moment_in_the_past_offers_the_next_whole_minute(pairing, tenant_data, acme):

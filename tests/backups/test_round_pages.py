@@ -65,7 +65,9 @@ def test_rpo_breach_shows_on_the_round_list_and_the_service(client, make_user, s
     RestorePoint.objects.create(service=service, round=old, cluster=service.pairing.secondary,
                                 snapshot_roots=["/data"], name="old", moment=old.moment)
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
-    assert b"RPO breach" in client.get(reverse("rounds")).content
+    banner = re.sub(r"\s+", " ", client.get(reverse("rounds")).content.decode())
+    assert re.search(r"has no consistent restore point from the last 10 min \(2 periods of "
+                     r"5 min\): the newest is 20 min( \d+ s)? old\.", banner)
     detail = client.get(reverse("service-detail", args=[service.pk])).content.decode()
     assert re.search(r"is 20 min( \d+ s)? old: in breach", detail)
 
@@ -112,3 +114,15 @@ def test_the_live_part_of_a_round_page_is_the_page_without_its_frame(client, mak
     assert 'id="round-state"' in live and "<html" not in live
     rows = client.get(reverse("rounds") + "?part=rows").content.decode()
     assert f'data-round="{round_.pk}"' in rows and "<html" not in rows
+
+
+def test_sizes_and_components_read_as_people_name_them(client, make_user, service):
+    """Binary multiples under binary names; component codes never shown raw."""
+    from backups.templatetags.backup_tags import component, size
+
+    assert size(300_000_000) == "286.1 MiB" and size(1) == "1 byte"
+    assert component("sparksql") == "SparkSQL table"
+    client.force_login(make_user("otto", Role.OPERATOR))
+    Round.objects.create(service=service, moment=timezone.now(), state=RoundState.CONSISTENT,
+                         snapshot_name="s1", bytes=300_000_000)
+    assert "286.1 MiB" in client.get(reverse("rounds")).content.decode()
