@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, overload
+from urllib.parse import urlsplit
 
 import requests
 from hdfs import HdfsError, InsecureClient
 from hdfs.client import _Request
 from requests.adapters import HTTPAdapter
 
-from adapters import diff_listing
+from adapters import diff_listing, failures
 from adapters.diff_listing import DiffKind
 from adapters.relay import RelayError, relay, relayable
 
@@ -154,17 +155,19 @@ _list_status_batch = _Request("GET").to_method("LISTSTATUS_BATCH")
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def _translated(name: str) -> Iterator[None]:
+    """Every failure as a WebHdfsError; one that never reached the server names it
+    (`name`) and says how, in words people read."""
     try:
         yield
     except HdfsError as error:
         raise WebHdfsError(error.exception, str(error.message)) from error
     except requests.ConnectionError as error:
-        raise WebHdfsError("ConnectionError", str(error)) from error
+        raise WebHdfsError("ConnectionError", failures.unreachable(name, error)) from error
     except RelayError as error:
         raise WebHdfsError(error.exception, error.message) from error
     except OSError as error:  # a socket of the relay's, outside its own checks
-        raise WebHdfsError("ConnectionError", str(error)) from error
+        raise WebHdfsError("ConnectionError", failures.unreachable(name, error)) from error
 
 
 def _join(parent: str, name: str) -> str:
@@ -176,10 +179,13 @@ class WebHdfs:
     (connect, and between bytes). Clients are cheap: they share their process's
     connection pool for `url` and `user`."""
 
-    def __init__(self, url: str, user: str, timeout: float | None = None) -> None:
+    def __init__(self, url: str, user: str, timeout: float | None = None,
+                 name: str | None = None) -> None:
         self.url = url
         self.user = user
         self.timeout = timeout
+        # How failures name it: "site-b's WebHDFS (127.0.0.1:9871)".
+        self.name = name or f"WebHDFS ({urlsplit(url).netloc})"
         self._client = _Client(url, user=user, timeout=timeout,
                                session=pooled_session(url, user))
 
@@ -192,18 +198,18 @@ class WebHdfs:
 
     def status(self, path: str, strict: bool = True) -> Status | None:
         """The path's FileStatus; None for a missing path only when not `strict`."""
-        with _translated():
+        with _translated(self.name):
             return self._client.status(path, strict=strict)
 
     def list_dir(self, path: str) -> list[tuple[str, Status]]:
-        with _translated():
+        with _translated(self.name):
             return self._client.list(path, status=True)
 
     def list_batches(self, path: str) -> Iterator[tuple[str, Status]]:
         """List a large directory page by page (LISTSTATUS_BATCH)."""
         start_after: str | None = None
         while True:
-            with _translated():
+            with _translated(self.name):
                 listing = _list_status_batch(self._client, path, startAfter=start_after).json()
             page = listing["DirectoryListing"]
             statuses = page["partialListing"]["FileStatuses"]["FileStatus"]
@@ -214,16 +220,16 @@ class WebHdfs:
             start_after = statuses[-1]["pathSuffix"]
 
     def content(self, path: str) -> Status:
-        with _translated():
+        with _translated(self.name):
             return self._client.content(path)
 
     def fs_status(self) -> dict[str, int]:
         """The file system's capacity, used and remaining bytes (GETSTATUS)."""
-        with _translated():
+        with _translated(self.name):
             return self._client._get_status("/").json()["FsStatus"]
 
     def checksum(self, path: str) -> Status:
-        with _translated():
+        with _translated(self.name):
             return self._client.checksum(path)
 
     # data
@@ -231,7 +237,7 @@ class WebHdfs:
     @contextmanager
     def read(self, path: str, offset: int = 0, length: int | None = None,
              chunk_size: int = 1024 * 1024) -> Iterator[Iterator[bytes]]:
-        with _translated(), self._client.read(path, offset=offset, length=length,
+        with _translated(self.name), self._client.read(path, offset=offset, length=length,
                                               chunk_size=chunk_size) as chunks:
             yield chunks
 
@@ -239,7 +245,7 @@ class WebHdfs:
               permission: str | None = None, replication: int | None = None,
               blocksize: int | None = None) -> None:
         """Create a file from bytes, an iterable of chunks (sent chunked) or a file object."""
-        with _translated():
+        with _translated(self.name):
             self._client.write(path, data=data, overwrite=overwrite, permission=permission,
                                replication=replication, blocksize=blocksize)
 
@@ -249,7 +255,7 @@ class WebHdfs:
         """Copy a file of `length` bytes to `target_path` on another cluster, replacing
         it: datanode to datanode through the kernel when both datanodes speak plain
         HTTP, else streamed through this process."""
-        with _translated():
+        with _translated(self.name):
             open_url = self._client._open(path, offset=0, noredirect=True).json()["Location"]
             create_url = target._client._create(
                 target_path, overwrite=True, permission=permission, replication=replication,
@@ -262,88 +268,88 @@ class WebHdfs:
                          replication=replication, blocksize=blocksize)
 
     def append(self, path: str, data: bytes | Iterable[bytes] | Any) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.write(path, data=data, append=True)
 
     # namespace changes
 
     def makedirs(self, path: str, permission: str | None = None) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.makedirs(path, permission=permission)
 
     def delete(self, path: str, recursive: bool = False) -> bool:
-        with _translated():
+        with _translated(self.name):
             return self._client.delete(path, recursive=recursive)
 
     def rename(self, source: str, destination: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.rename(source, destination)
 
     def set_owner(self, path: str, owner: str | None = None, group: str | None = None) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_owner(path, owner=owner, group=group)
 
     def set_permission(self, path: str, permission: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_permission(path, permission)
 
     def set_times(self, path: str, access_time: int | None = None,
                   modification_time: int | None = None) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_times(path, access_time=access_time,
                                    modification_time=modification_time)
 
     def set_replication(self, path: str, replication: int) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_replication(path, replication)
 
     # ACLs
 
     def acl_status(self, path: str) -> Status:
-        with _translated():
+        with _translated(self.name):
             return self._client.acl_status(path)
 
     def set_acl(self, path: str, spec: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_acl(path, spec, clear=True)
 
     def modify_acl_entries(self, path: str, spec: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.set_acl(path, spec, clear=False)
 
     def remove_acl_entries(self, path: str, spec: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.remove_acl_entries(path, spec)
 
     def remove_default_acl(self, path: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.remove_default_acl(path)
 
     def remove_acl(self, path: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.remove_acl(path)
 
     # snapshots
 
     def allow_snapshot(self, path: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.allow_snapshot(path)
 
     def disallow_snapshot(self, path: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.disallow_snapshot(path)
 
     def create_snapshot(self, path: str, name: str | None = None) -> str:
         """Take a snapshot and return its path, `DIR/.snapshot/NAME`."""
-        with _translated():
+        with _translated(self.name):
             return self._client.create_snapshot(path, snapshotname=name)
 
     def delete_snapshot(self, path: str, name: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.delete_snapshot(path, name)
 
     def rename_snapshot(self, path: str, old: str, new: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client.rename_snapshot(path, old, new)
 
     def snapshot_diff(self, path: str, from_snapshot: str, to_snapshot: str) -> SnapshotDiff:
@@ -359,7 +365,7 @@ class WebHdfs:
             except WebHdfsError as error:
                 if not diff_listing.unsupported(error.exception, error.message):
                     raise
-        with _translated():
+        with _translated(self.name):
             report = self._client._get_snapshot_diff(
                 path, oldsnapshotname=from_snapshot, snapshotname=to_snapshot
             ).json()["SnapshotDiffReport"]
@@ -373,7 +379,7 @@ class WebHdfs:
         """The pages of GETSNAPSHOTDIFFLISTING, each asked for once the last is used."""
         last_path, last_index = "", -1
         while True:
-            with _translated():
+            with _translated(self.name):
                 page = self._client._get_snapshot_diff_listing(
                     path, oldsnapshotname=from_snapshot, snapshotname=to_snapshot,
                     snapshotdiffstartpath=last_path, snapshotdiffindex=last_index,
@@ -387,37 +393,37 @@ class WebHdfs:
 
     def xattrs(self, path: str) -> dict[str, str]:
         """Every extended attribute the user may read, its value hex-encoded (`0x…`)."""
-        with _translated():
+        with _translated(self.name):
             found = self._client._get_x_attrs(path, encoding="HEX").json()["XAttrs"]
         return {item["name"]: item["value"] or "" for item in found}
 
     def set_xattr(self, path: str, name: str, value: str) -> None:
         """Create or replace an attribute; `value` encoded as GETXATTRS gives it."""
-        with _translated():
+        with _translated(self.name):
             self._client._set_x_attr(path, flag="CREATE,REPLACE",
                                      **{"xattr.name": name, "xattr.value": value})
 
     def remove_xattr(self, path: str, name: str) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client._remove_x_attr(path, **{"xattr.name": name})
 
     def quota_usage(self, path: str) -> Status:
-        with _translated():
+        with _translated(self.name):
             return self._client._get_quota_usage(path).json()["QuotaUsage"]
 
     def set_quota(self, path: str, namespace: int, space: int) -> None:
         """-1 clears a quota."""
-        with _translated():
+        with _translated(self.name):
             self._client._set_quota(path, namespacequota=namespace, storagespacequota=space)
 
     def set_type_quota(self, path: str, storage_type: str, space: int) -> None:
-        with _translated():
+        with _translated(self.name):
             self._client._set_quota_by_storage_type(path, storagetype=storage_type,
                                                     storagespacequota=space)
 
     def snapshottable_dirs(self) -> list[SnapshottableDir]:
         """Every snapshottable directory for the superuser, else the user's own."""
-        with _translated():
+        with _translated(self.name):
             listing = self._client._get_snapshottable_directory_list("/").json()
         return [
             SnapshottableDir(_join(item["parentFullPath"], item["dirStatus"]["pathSuffix"]),
@@ -426,7 +432,7 @@ class WebHdfs:
         ]
 
     def snapshots(self, path: str) -> list[Snapshot]:
-        with _translated():
+        with _translated(self.name):
             listing = self._client._get_snapshot_list(path).json()
         return [
             Snapshot(item["dirStatus"]["pathSuffix"], item["snapshotID"],

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import ProtectedError
@@ -71,7 +72,8 @@ def webhdfs_of(cluster: Cluster, timeout: float | None = None) -> WebHdfs:
     and between bytes), by default LOCKSTEP_WEBHDFS_TIMEOUT. Clients of one cluster share
     this process's connections to it until its WebHDFS URL or user changes."""
     return WebHdfs(cluster.webhdfs_url, cluster.webhdfs_user,
-                   timeout=timeout or settings.LOCKSTEP_WEBHDFS_TIMEOUT)
+                   timeout=timeout or settings.LOCKSTEP_WEBHDFS_TIMEOUT,
+                   name=f"{cluster.name}'s WebHDFS ({urlsplit(cluster.webhdfs_url).netloc})")
 
 
 def hiveserver2_of(cluster: Cluster, timeout: float | None = None) -> HiveServer2:

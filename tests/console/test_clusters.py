@@ -254,3 +254,24 @@ def test_a_refused_registration_is_audited_with_its_reasons(client, make_user, m
     entry = AuditEntry.objects.get(action="cluster.register")
     assert entry.outcome == "refused"
     assert entry.detail.startswith("name: ")
+
+
+def test_an_unreachable_endpoint_is_named_in_words_with_the_detail_one_click_away(
+    client, make_user, minicluster
+):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    closed = minicluster.sites["site-b"].webhdfs + 500
+    response = client.post(reverse("cluster-new"), form_data(
+        minicluster, "site-b", webhdfs_url=f"http://127.0.0.1:{closed}"))
+    page = response.content.decode()
+    said = (f"site-b&#x27;s WebHDFS (127.0.0.1:{closed}) refused the connection: is it "
+            "running, at that address?")
+    assert said in page
+    # The raw text only inside the collapsed detail.
+    before, _, detail = page.partition(said)
+    assert "HTTPConnectionPool" not in before
+    assert detail.startswith(' <details class="detail"><summary>technical detail</summary>'
+                             "<code>HTTPConnectionPool")
+    entry = AuditEntry.objects.get(action="cluster.register")
+    assert "refused the connection" in entry.detail
+    assert "technical detail" in client.get(reverse("audit")).content.decode()
