@@ -53,30 +53,51 @@ def _ago(delta: timedelta) -> str:
     return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
 
 
-def process_warnings() -> list[str]:
-    """One sentence for each process that is down or stale, saying what it stops."""
+@dataclass(frozen=True)
+class ProcessState:
+    """One of the console's processes as the dashboard shows it."""
+
+    label: str
+    ok: bool
+    seen: str  # when it last beat, or how many run
+    warning: str = ""  # what its silence stops and what to do, when not ok
+
+
+def process_states() -> list[ProcessState]:
     now, stale = clock.now(), timedelta(seconds=settings.LOCKSTEP_HEARTBEAT_STALE)
-    warnings = []
+    states = []
     beats = {found.name: found for found in Heartbeat.objects.filter(name__in=BEATING)}
     for name, process in BEATING.items():
         last = beats.get(name)
-        if last is None or now - last.beat_at > stale:
-            since = "has never run" if last is None else \
-                f"has not run for {_ago(now - last.beat_at)}"
-            warnings.append(f"{process.label} {since}: {process.stops}. Check that "
-                            f"`{process.command}` runs (the process manager restarts it).")
+        if last is not None and now - last.beat_at <= stale:
+            states.append(ProcessState(process.label, True, f"{_ago(now - last.beat_at)} ago"))
+            continue
+        since = "has never run" if last is None else \
+            f"has not run for {_ago(now - last.beat_at)}"
+        states.append(ProcessState(
+            process.label, False, "never" if last is None else f"{_ago(now - last.beat_at)} ago",
+            f"{process.label} {since}: {process.stops}. Check that `{process.command}` runs "
+            "(the process manager restarts it)."))
     try:
         for name in settings.RQ_QUEUES:
             queue = django_rq.get_queue(name)
             beating = [w for w in Worker.all(queue=queue)
                        if w.last_heartbeat and now - w.last_heartbeat <= stale]
-            if not beating:
-                warnings.append(f"No worker serves the {name} queue: its jobs wait. Check "
-                                f"that `manage.py rqworker {name}` runs.")
+            label = f"Workers of the {name} queue"
+            states.append(ProcessState(
+                label, bool(beating), f"{len(beating)} running",
+                "" if beating else f"No worker serves the {name} queue: its jobs wait. "
+                f"Check that `manage.py rqworker {name}` runs."))
     except (RedisError, OSError) as error:
-        warnings.append(f"Redis does not answer ({error}): no round can run. Check that "
-                        "redis-server runs.")
-    return warnings
+        states.append(ProcessState("Redis", False, "does not answer",
+                                   f"Redis does not answer ({error}): no round can run. "
+                                   "Check that redis-server runs."))
+    return states
+
+
+def process_warnings() -> list[str]:
+    """One sentence for each process that is down or stale, saying what it stops."""
+    return [state.warning for state in process_states() if not state.ok]
 
 
 def health(request: HttpRequest) -> dict:

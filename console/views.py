@@ -3,18 +3,36 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from console import audit
+from backups.dashboard import AT_RISK, BREACH, SAFE, UNPROTECTED, service_states
+from console import audit, clock
+from console.heartbeats import process_states
 from console.middleware import API_PREFIX
 from console.models import AuditEntry
-from console.roles import Role, role_required
+from console.roles import Role, has_role, role_required
+from failover.models import ClusterStatus
+from failover.prompts import open_prompts
 
 AUDIT_PAGE_SIZE = 50
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: every service the user may see judged against its target; for
+    operators and administrators the clusters, open fault prompts and processes too."""
     assert request.user.is_authenticated  # LoginRequiredMiddleware let no one else in
-    return render(request, "console/home.html", {"tenants": request.user.tenants.all()})
+    now = clock.now()
+    states = service_states(request.user, now)
+    context: dict = {
+        "tenants": request.user.tenants.all(), "states": states,
+        "counts": {verdict: sum(state.verdict == verdict for state in states)
+                   for verdict in (BREACH, AT_RISK, SAFE, UNPROTECTED)},
+    }
+    if has_role(request.user, Role.ADMINISTRATOR, Role.OPERATOR):
+        context["clusters"] = ClusterStatus.objects.select_related("cluster").order_by(
+            "cluster__name")
+        context["prompts"] = list(open_prompts())
+        context["processes"] = process_states()
+    return render(request, "console/home.html", context)
 
 
 @require_GET

@@ -1,0 +1,65 @@
+"""The services at a glance: each one's recovery point against its target, its last and
+next round and its restore points, judged safe, at risk or in breach."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max
+
+from backups.access import visible_services
+from backups.models import Round, RoundState, Service
+from backups.rpo import RpoStatus, rpo_status
+from backups.scheduling import next_round_moment
+
+SAFE, AT_RISK, BREACH, UNPROTECTED = "safe", "at risk", "breach", "not protected"
+TROUBLED = {RoundState.FAILED, RoundState.CRASH_CONSISTENT, RoundState.FENCED}
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    service: Service
+    verdict: str
+    why: str
+    rpo: RpoStatus
+    last_round: Round | None
+    next_round: datetime | None
+    restore_points: int
+    newest_point: datetime | None
+
+
+def judge(service: Service, rpo: RpoStatus, last: Round | None) -> tuple[str, str]:
+    """The verdict and, in a few words, why."""
+    policy = service.policy
+    if service.pairing is None or not policy.enabled:
+        return UNPROTECTED, "no pairing" if service.pairing is None else "policy disabled"
+    if rpo.breach:
+        return BREACH, ("no consistent restore point yet" if rpo.age is None
+                        else "the newest consistent restore point is too old")
+    if rpo.age is None:
+        return AT_RISK, "no consistent restore point yet"
+    if last is not None and last.state in TROUBLED:
+        return AT_RISK, f"the last round ended {last.get_state_display()}"
+    if policy.period and rpo.age > policy.period * 1.5:
+        return AT_RISK, "a round was missed"
+    return SAFE, "within its target"
+
+
+def service_states(user, now: datetime) -> list[ServiceState]:
+    """Every service the user may see, the ones that need attention first."""
+    services = list(visible_services(user).annotate(
+        point_count=Count("restore_points", distinct=True),
+        newest_point=Max("restore_points__moment"),
+        last_moment=Max("rounds__moment")))
+    last_rounds = {
+        (found.service_id, found.moment): found for found in Round.objects.filter(
+            service__in=services, moment__in={s.last_moment for s in services if s.last_moment})}
+    states = []
+    for service in services:
+        rpo = rpo_status(service, now)
+        last = last_rounds.get((service.pk, service.last_moment))
+        verdict, why = judge(service, rpo, last)
+        states.append(ServiceState(service, verdict, why, rpo, last,
+                                   next_round_moment(service.policy, now),
+                                   service.point_count, service.newest_point))
+    order = {BREACH: 0, AT_RISK: 1, UNPROTECTED: 2, SAFE: 3}
+    return sorted(states, key=lambda state: (order[state.verdict], str(state.service)))
