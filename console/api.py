@@ -89,14 +89,14 @@ def json_body(request: HttpRequest) -> dict:
 AUDITED_STATUSES = {400, 403, 404, 405, 409}
 
 
-def audit_refusals(endpoint: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+def audit_refusals(endpoint: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Audit every refused call once, like a refused page: probing shows in the trail.
 
     A 401 is not audited here: a wrong password is audited as a failed login already.
     """
 
     @wraps(endpoint)
-    def audited(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    def audited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = endpoint(request, *args, **kwargs)
         if response.status_code in AUDITED_STATUSES:
             body = json.loads(response.content)
@@ -112,14 +112,15 @@ def audit_refusals(endpoint: Callable[..., JsonResponse]) -> Callable[..., JsonR
 
 
 def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
-    """Wrap a view `(request, *args) -> (status, data)` as a JSON API endpoint."""
+    """Wrap a view `(request, *args) -> (status, data)` as a JSON API endpoint; a view
+    may answer an HttpResponse of its own instead (the metrics' text format)."""
 
     def decorator(view: Callable) -> Callable:
         @login_not_required
         @csrf_exempt
         @wraps(view)
         @audit_refusals
-        def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             try:
                 # Who is asking comes first: an anonymous caller learns no endpoint's methods.
                 _authenticate(request)
@@ -128,7 +129,10 @@ def api_view(methods: set[str], roles: tuple[Role, ...]) -> Callable:
                 if not has_role(request.user, *roles):
                     raise ApiError(403, "Your role may not do this: needs "
                                    + " or ".join(roles) + ".")
-                status, data = view(request, *args, **kwargs)
+                result = view(request, *args, **kwargs)
+                if isinstance(result, HttpResponse):  # an answer that is not JSON
+                    return result
+                status, data = result
             except ApiError as error:
                 response = JsonResponse(error.body, status=error.status)
                 if error.status == 401:

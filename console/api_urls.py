@@ -2,11 +2,12 @@ from django.urls import path
 
 from backups import api as backups_api
 from backups import round_api
-from console import cluster_api
+from console import cluster_api, metrics
 from failover import api as failover_api
 from userdata import api as userdata_api
 
 urlpatterns = [
+    path("metrics/", metrics.metrics, name="api-metrics"),
     path("clusters/", cluster_api.clusters, name="api-clusters"),
     path("clusters/<slug:name>/", cluster_api.cluster, name="api-cluster"),
     path("clusters/<slug:name>/state/", cluster_api.cluster_live_state, name="api-cluster-state"),
