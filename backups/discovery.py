@@ -4,9 +4,12 @@
 identifier into a data set or refuses it with a message that says why.
 """
 
+import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from django.core.cache import cache
 
 from adapters.hiveserver2 import HiveServer2Error, Queries
 from adapters.webhdfs import WebHdfsError
@@ -73,6 +76,24 @@ def check_storage(cluster: Cluster, tenant: Tenant, locator: str, storage_path: 
             "table there (ALTER TABLE ... SET LOCATION), or ask an administrator to add "
             "the directory to the tenant's roots if it is the tenant's own."
         )
+
+
+DISCOVERY_TTL_SECONDS = 60
+
+
+def discover_recent(cluster: Cluster, tenant: Tenant, fresh: bool = False) -> list[Candidate]:
+    """`discover`, reusing what this process found for the same cluster and tenant in
+    the last minute: the policy page asks again after every refused save, and a
+    discovery takes seconds on a real cluster. `fresh` asks the cluster again."""
+    # What the answer depends on: the cluster's address and the tenant's areas.
+    scope = repr((cluster.pk, cluster.webhdfs_url, cluster.hiveserver2_host,
+                  cluster.hiveserver2_port, tenant.pk, tenant.roots, tenant.databases))
+    key = "lockstep:discovery:" + hashlib.sha256(scope.encode()).hexdigest()
+    found = None if fresh else cache.get(key)
+    if found is None:
+        found = discover(cluster, tenant)
+        cache.set(key, found, DISCOVERY_TTL_SECONDS)
+    return found
 
 
 def discover(cluster: Cluster, tenant: Tenant) -> list[Candidate]:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from adapters.hiveserver2 import HiveServer2Error
 from adapters.webhdfs import WebHdfsError
 from backups.access import can_change, changeable_service, tenants_for, visible_services
-from backups.discovery import discover
+from backups.discovery import discover_recent
 from backups.forms import ServiceForm
 from backups.models import Service
 from backups.protection import (
@@ -80,7 +80,12 @@ def _initial_from(service: Service) -> dict:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMINISTRATOR, Role.TENANT)
 def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The policy page. Its first paint asks no cluster anything: the data sets found
+    on the primary are fetched by the page (`?part=candidates`) and shown when they come;
+    a refused save reuses the last minute's discovery."""
     service = changeable_service(request.user, pk) if pk else None
+    part = request.GET.get("part")
+    deferred = request.method == "GET" and part != "candidates"
     tenants = tenants_for(request.user)
     source = request.POST if request.method == "POST" else request.GET
     # Read ahead of the form, for discovery: a malformed id falls back to the default
@@ -91,10 +96,11 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     pairing = (Pairing.objects.filter(pk=pairing_id).first() if pairing_id else None) or (
         service.pairing if service and service.pairing else Pairing.objects.first())
     candidates, discovery_error, protected = [], "", {}
-    if tenant and pairing:
+    if tenant and pairing and not deferred:
         protected = protected_elsewhere(pairing.primary, tenant, service)
         try:
-            candidates = discover(pairing.primary, tenant)
+            candidates = discover_recent(pairing.primary, tenant,
+                                         fresh=bool(request.GET.get("fresh")))
         except (WebHdfsError, HiveServer2Error, ValueError) as error:
             discovery_error = f"Discovery on {pairing.primary} failed: {error}"
     initial = _initial_from(service) if service else {"tenant": tenant, "pairing": pairing}
@@ -123,10 +129,13 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             audit.record(request, "service.update" if service else "service.create", saved)
             messages.success(request, f"Service {saved.name} saved.")
             return redirect("service-detail", pk=saved.pk)
-    return render(request, "backups/service_form.html", {
+    template = ("backups/candidate_rows.html" if part == "candidates"
+                else "backups/service_form.html")
+    return render(request, template, {
         "form": form, "service": service, "candidates": candidates,
         "discovery_error": discovery_error, "pairing": pairing, "protected": protected,
         "pairings": Pairing.objects.select_related("primary", "secondary"),
+        "deferred": deferred and bool(tenant and pairing),
     })
 
 

@@ -14,6 +14,7 @@ import django_rq
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from adapters.webhdfs import WebHdfs
 from adapters.zookeeper import ZooKeeper
@@ -216,3 +217,11 @@ def start_monitor(transactional_db, tmp_path) -> Iterator[Callable[..., MonitorP
     yield start
     for monitor in started:
         monitor.stop()
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_discovery() -> Iterator[None]:
+    """What one test discovered (the policy page reuses it for a minute) never answers
+    another's: their databases reuse ids."""
+    cache.clear()
+    yield

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 from django.utils import timezone
 
+from backups import discovery
 from backups.models import Service
 from console.models import AuditEntry
 from console.roles import Role
@@ -24,15 +25,24 @@ def policy_form(pairing, tenant, **changes) -> dict:
     }
 
 
-def test_policy_page_offers_the_discovered_data_sets(client, make_user, pairing, tenant_data):
+def test_policy_page_offers_the_discovered_data_sets(client, make_user, pairing, tenant_data,
+                                                     monkeypatch):
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
-    page = client.get(reverse("service-new"))
-    text = page.content.decode()
+    asked = []
+    real = discovery.discover
+    monkeypatch.setattr(discovery, "discover", lambda *args: asked.append(1) or real(*args))
+    text = client.get(reverse("service-new")).content.decode()
     assert "Please specify a service to be backed up and a backup moment" in text
     assert "Configure a protection group for this service" in text
+    # The first paint asks no cluster: the page fetches the data sets after it.
+    assert "Discovering the data sets on site-a" in text and not asked
+    rows = client.get(reverse("service-new") + "?part=candidates").content.decode()
     for key in ("hdfs:/data/acme/bills", "hive:acme.customers", "sparksql:acme.settlements"):
-        assert f'value="{key}"' in text
-    assert "globex" not in text
+        assert f'value="{key}"' in rows
+    assert "globex" not in rows and "<html" not in rows
+    # A refused save shows them again without asking the cluster again.
+    refused = client.post(reverse("service-new"), {"name": ""}).content.decode()
+    assert 'value="hdfs:/data/acme/bills"' in refused and len(asked) == 1
 
 
 def test_tenant_creates_a_service_in_its_own_time_zone(client, make_user, pairing, tenant_data):
