@@ -6,7 +6,7 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backups.access import changeable_service, visible_services
 from backups.cancelling import CancelRefused, cancel_round
@@ -131,10 +131,14 @@ def round_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("round-detail", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(*ANY_ROLE)
 def service_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """The checks of a service's next round, read-only: at a URL of its own that can be
+    bookmarked and reloaded (a POST from an older page is sent there)."""
     service = get_object_or_404(visible_services(request.user), pk=pk)
+    if request.method == "POST":
+        return redirect("service-dry-run", pk=pk)
     if service.pairing is None:
         messages.error(request, "The service has no pairing: edit it to choose one.")
         return redirect("service-detail", pk=pk)

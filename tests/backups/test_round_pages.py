@@ -39,7 +39,9 @@ def test_operator_reads_rounds_but_cannot_start_one(client, make_user, service):
 
 def test_dry_run_checks_everything_and_copies_nothing(client, make_user, service, minicluster):
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
-    page = client.post(reverse("service-dry-run", args=[service.pk]))
+    # Its own URL, reached by GET: bookmarked, reloaded, never re-posted.
+    assert client.post(reverse("service-dry-run", args=[service.pk])).status_code == 302
+    page = client.get(reverse("service-dry-run", args=[service.pk]))
     checks = {c.name: c for c in page.context["checks"]}
     assert checks["snapshot roots on site-a"].ok
     assert checks["clock of site-b"].ok
@@ -54,7 +56,7 @@ def test_dry_run_names_the_fix_for_a_missing_snapshot_root(client, make_user, se
     cluster.snapshot_root = "/data/acme"
     cluster.save()
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
-    checks = client.post(reverse("service-dry-run", args=[service.pk])).context["checks"]
+    checks = client.get(reverse("service-dry-run", args=[service.pk])).context["checks"]
     failed = next(c for c in checks if c.name == "snapshot roots on site-a")
     assert not failed.ok and "hdfs dfsadmin -allowSnapshot /data/acme" in failed.fix
 
