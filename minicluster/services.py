@@ -365,6 +365,11 @@ def _ldap_answers(url: str) -> bool:
     return True
 
 
+# What each site reports as its capacity: both share this machine's disk, which would
+# otherwise make them report the same space.
+SITE_CAPACITY = {"site-a": 512 * 2**30, "site-b": 384 * 2**30}
+
+
 def webhdfs_service(layout: Layout, site: str) -> Service:
     """The WebHDFS server over the site's root directory, with `/data` snapshottable."""
     ports = layout.sites[site]
@@ -386,7 +391,8 @@ def webhdfs_service(layout: Layout, site: str) -> Service:
         port=ports.webhdfs,
         command=webhdfs_launcher.command(
             root, state, ports.webhdfs, ports.datanode, CONSOLE_USER, HOST,
-            options=["--zookeeper", layout.zookeeper_hosts(site)]),
+            options=["--zookeeper", layout.zookeeper_hosts(site),
+                     "--capacity", str(SITE_CAPACITY[site])]),
         cwd=layout.site_dir(site),
         env=webhdfs_launcher.environment(),
         probe=lambda: webhdfs_launcher.answers(url),

@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--default-owner", help="owner of files written behind WebHDFS's back "
                         "(default: the superuser)")
     parser.add_argument("--default-group", default="supergroup")
+    parser.add_argument("--capacity", type=int, help="bytes GETSTATUS reports as the "
+                        "cluster's capacity (default: the disk's); space used is what the "
+                        "root holds")
     parser.add_argument("--groups", type=Path, help='JSON {"user": ["group", ...]}; users it '
                         "does not name get their operating-system groups")
     defaults = UploadLimits()
@@ -52,7 +55,7 @@ async def serve(args: argparse.Namespace) -> None:
     limits = UploadLimits(args.upload_idle_timeout, args.upload_min_rate,
                           args.uploads_per_client)
     cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port, limits,
-                      Standby(args.zookeeper))
+                      Standby(args.zookeeper), capacity=args.capacity)
     runners = [web.AppRunner(build_app(cluster, ops), access_log=None)
                for ops in (NAMENODE_OPS, DATANODE_OPS)]
     for runner, port in zip(runners, (args.namenode_port, args.datanode_port), strict=True):

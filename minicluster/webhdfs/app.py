@@ -8,7 +8,6 @@ memory.
 
 import asyncio
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +40,7 @@ from minicluster.webhdfs.namespace import (
 from minicluster.webhdfs.params import Params, invalid
 from minicluster.webhdfs.permissions import Caller
 from minicluster.webhdfs.snapshots import SNAPSHOT_QUOTA, Snapshots
+from minicluster.webhdfs.space import Space
 from minicluster.webhdfs.standby import Standby
 from minicluster.webhdfs.upload import Receivers, UploadLimits, must_close, receive_body
 
@@ -55,7 +55,7 @@ class Cluster:
 
     def __init__(self, settings: Settings, host: str, namenode_port: int,
                  datanode_port: int, limits: UploadLimits | None = None,
-                 standby: Standby | None = None) -> None:
+                 standby: Standby | None = None, capacity: int | None = None) -> None:
         self.namespace = Namespace(settings)
         self.standby = standby or Standby(None)
         self.snapshots = Snapshots(self.namespace)
@@ -66,6 +66,7 @@ class Cluster:
         self.datanode = blocks.Datanode(host, datanode_port)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="namesystem")
         self.receivers = Receivers(limits)
+        self.space = Space(str(settings.root), capacity)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -336,14 +337,10 @@ async def truncate(cluster: Cluster, call: Call, _: web.Request) -> web.Response
 
 
 async def fs_status(cluster: Cluster, _: Call, __: web.Request) -> web.Response:
-    """GETSTATUS (Hadoop 3.4): the space of the disk that holds the cluster root."""
-    disk = os.statvfs(cluster.namespace.live.fd)
-    capacity = disk.f_blocks * disk.f_frsize
-    return web.json_response({"FsStatus": {
-        "capacity": capacity,
-        "used": capacity - disk.f_bfree * disk.f_frsize,
-        "remaining": disk.f_bavail * disk.f_frsize,
-    }})
+    """GETSTATUS (Hadoop 3.4): the cluster's capacity, use and room."""
+    loop = asyncio.get_running_loop()
+    status = await loop.run_in_executor(None, cluster.space.status)
+    return web.json_response({"FsStatus": status})
 
 
 async def home_directory(_: Cluster, call: Call, __: web.Request) -> web.Response:
