@@ -1,8 +1,11 @@
 """Services and their backup policies: tenants change their own, operators read."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from adapters.hiveserver2 import HiveServer2Error
 from adapters.webhdfs import WebHdfsError
 from backups.access import can_change, changeable_service, tenants_for, visible_services
+from backups.dashboard import VERDICTS, service_states
 from backups.discovery import discover_recent
 from backups.forms import ServiceForm
 from backups.models import Service
@@ -25,21 +29,41 @@ from backups.rpo import rpo_status
 from backups.scheduling import next_round_moment
 from console import audit
 from console.fields import parse_id
-from console.models import Pairing
+from console.models import Pairing, Tenant
 from console.roles import Role, role_required
 from failover.holds import hold_reason
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
+SERVICES_PAGE_SIZE = 50
 
 
 @require_GET
 @role_required(*ANY_ROLE)
 def service_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    services = [(service, next_round_moment(service.policy, now))
-                for service in visible_services(request.user)]
+    """Services with their recovery point and last round; searched and filtered by the
+    query string (`q`, `tenant`, `state`, `policy`), so a filtered list is a link."""
+    filters = {key: request.GET.get(key, "").strip() for key in ("q", "tenant", "state",
+                                                                  "policy")}
+    services = visible_services(request.user)
+    if filters["q"]:
+        services = services.filter(Q(name__icontains=filters["q"])
+                                   | Q(tenant__name__icontains=filters["q"])
+                                   | Q(data_sets__locator__icontains=filters["q"])).distinct()
+    if tenant_id := parse_id(filters["tenant"]):
+        services = services.filter(tenant_id=tenant_id)
+    if filters["policy"] in ("enabled", "disabled"):
+        services = services.filter(policy__enabled=filters["policy"] == "enabled")
+    states = sorted(service_states(request.user, timezone.now(), services),
+                    key=lambda state: str(state.service))
+    if filters["state"] in VERDICTS:
+        states = [state for state in states if state.verdict == filters["state"]]
+    page = Paginator(states, SERVICES_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "backups/services.html", {
-        "services": services, "may_create": tenants_for(request.user).exists()})
+        "page": page, "filters": filters, "verdicts": VERDICTS,
+        "tenants": Tenant.objects.filter(services__in=visible_services(request.user))
+        .distinct().order_by("name"),
+        "query": urlencode({key: value for key, value in filters.items() if value}),
+        "may_create": tenants_for(request.user).exists()})
 
 
 @require_GET

@@ -53,3 +53,9 @@ def size(count: int | None) -> str:
 def component(code: str) -> str:
     """A component as people name it: `sparksql` is a "SparkSQL table"."""
     return Component(code).label if code in Component.values else code
+
+
+@register.filter
+def split(text: str) -> list[str]:
+    """`"a b"|split`: a list written inline in a template."""
+    return text.split()
