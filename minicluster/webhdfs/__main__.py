@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+HEADER_LIMIT = 64 * 1024
+
+
 async def serve(args: argparse.Namespace) -> None:
     settings = Settings(
         root=args.root.resolve(), state=args.state.resolve(), superuser=args.superuser,
@@ -56,7 +59,10 @@ async def serve(args: argparse.Namespace) -> None:
                           args.uploads_per_client)
     cluster = Cluster(settings, args.host, args.namenode_port, args.datanode_port, limits,
                       Standby(args.zookeeper), capacity=args.capacity)
-    runners = [web.AppRunner(build_app(cluster, ops), access_log=None)
+    # Hadoop's HTTP server takes request lines and headers of up to 64 KiB; its client
+    # sends an extended attribute's value (16 KiB at most) hex-encoded in the URL.
+    runners = [web.AppRunner(build_app(cluster, ops), access_log=None,
+                             max_line_size=HEADER_LIMIT, max_field_size=HEADER_LIMIT)
                for ops in (NAMENODE_OPS, DATANODE_OPS)]
     for runner, port in zip(runners, (args.namenode_port, args.datanode_port), strict=True):
         await runner.setup()

@@ -6,12 +6,12 @@ from minicluster.webhdfs.errors import AccessControl, FileNotFound, IOFailure
 from minicluster.webhdfs.inodes import Node
 from minicluster.webhdfs.namespace import Namespace
 from minicluster.webhdfs.permissions import (
-    EXECUTE,
     READ,
     READ_EXECUTE,
     WRITE,
     Caller,
     check_access,
+    check_owner,
 )
 from minicluster.webhdfs.targets import Target
 
@@ -47,9 +47,9 @@ class Attributes:
 
     # ------------------------------------------------------------------ xattrs
 
-    def _xattr_target(self, caller: Caller, path: str, name: str, write: bool
-                      ) -> tuple[Target, Node]:
-        xattrs.check_api(caller, name)
+    def _xattr_target(self, caller: Caller, path: str, name: str, write: bool,
+                      value: bytes | None = None) -> tuple[Target, Node]:
+        xattrs.check_api(caller, name, value)
         target, node = self._found(caller, path, f"cannot find {path}", write)
         if write:
             self._check_xattr_change(caller, target, node)
@@ -58,23 +58,25 @@ class Attributes:
         return target, node
 
     def _check_xattr_change(self, caller: Caller, target: Target, node: Node) -> None:
-        if node.is_dir and node.perm & 0o1000 and not caller.superuser:
-            if caller.name != node.owner:
-                raise AccessControl(f"Permission denied: user={caller.name} is not the "
-                                    f"owner of the sticky directory {target.path}")
+        if node.is_dir and node.perm & 0o1000:
+            check_owner(caller, node, target.path)
             return
         check_access(caller, node, target.path, WRITE)
 
     def set_xattr(self, caller: Caller, path: str, name: str, value: bytes,
                   flags: set[str]) -> None:
         xattrs.check_size(name, value)
-        _, node = self._xattr_target(caller, path, name, write=True)
+        _, node = self._xattr_target(caller, path, name, write=True, value=value)
+        if name == xattrs.UNREADABLE and node.is_dir:
+            raise IOFailure(f"Can only set '{xattrs.UNREADABLE}' on a file.")
         current = self.store.xattrs(node.file_id)
         xattrs.check_set(current, name, value, flags)
         self.store.set_xattr(node.file_id, name, value)
 
     def remove_xattr(self, caller: Caller, path: str, name: str) -> None:
         _, node = self._xattr_target(caller, path, name, write=True)
+        if name == xattrs.UNREADABLE:
+            raise AccessControl(f"The xattr '{xattrs.UNREADABLE}' can not be deleted.")
         if name not in self.store.xattrs(node.file_id):
             raise IOFailure("No matching attributes found for remove operation")
         self.store.set_xattr(node.file_id, name, None)
@@ -92,10 +94,8 @@ class Attributes:
         return {name: stored[name] for name in names}
 
     def list_xattrs(self, caller: Caller, path: str) -> list[str]:
-        target, _ = self._found(caller, path, f"cannot find {path}")
-        if target.chain:
-            parent_path, parent = target.chain[-1]
-            check_access(caller, parent, parent_path, EXECUTE)
+        target, node = self._found(caller, path, f"cannot find {path}")
+        check_access(caller, node, target.path, READ)
         return [name for name in target.xattrs(self.ns) if xattrs.visible(caller, name)]
 
     # ------------------------------------------------------------------ quotas

@@ -34,7 +34,12 @@ from minicluster.webhdfs.errors import (
     SnapshotAccessControl,
     SnapshotFailure,
 )
-from minicluster.webhdfs.inodes import DEFAULT_BLOCK_SIZE, DEFAULT_REPLICATION, Node
+from minicluster.webhdfs.inodes import (
+    DEFAULT_BLOCK_SIZE,
+    DEFAULT_REPLICATION,
+    ROOT_FILE_ID,
+    Node,
+)
 from minicluster.webhdfs.permissions import (
     ALL,
     EXECUTE,
@@ -49,6 +54,7 @@ from minicluster.webhdfs.permissions import (
 )
 from minicluster.webhdfs.store import Store
 from minicluster.webhdfs.targets import Entries, InSnapshot, Live, SnapshotRoots, Target, join
+from minicluster.webhdfs.xattrs import UNREADABLE
 
 DOT_SNAPSHOT = ".snapshot"
 BYTES_PER_CHECKSUM = 512
@@ -379,8 +385,10 @@ class Namespace:
         if limit is not None:
             remaining = max(0, len(listing) - limit)
             listing = listing[:limit]
-        inherited = self.effective_policy(target.chain, node)
-        own = self.store.policies(child.file_id for _, child in listing)
+        # HDFS tells only the superuser its listings' storage policies.
+        inherited = self.effective_policy(target.chain, node) if caller.superuser else 0
+        own = (self.store.policies(child.file_id for _, child in listing)
+               if caller.superuser else {})
         return [(name, self.with_children(target.child(self, name, child)).with_changes(
                     policy=own.get(child.file_id, inherited)))
                 for name, child in listing], remaining
@@ -440,7 +448,11 @@ class Namespace:
 
     def quota_of(self, node: Node) -> quotas.Quota:
         found = self.store.quotas([node.file_id]).get(node.file_id)
-        return quotas.Quota(*found) if found else quotas.Quota()
+        quota = quotas.Quota(*found) if found else quotas.Quota()
+        if node.file_id == ROOT_FILE_ID and quota.namespace == quotas.RESET:
+            # HDFS's root always has a namespace quota: the largest there is.
+            return quotas.Quota(quotas.DONT_SET, quota.space, quota.types)
+        return quota
 
     def _check_quotas(self, chain: list[tuple[str, Node]], added: quotas.Usage,
                       only: set[int] | None = None) -> None:
@@ -448,7 +460,8 @@ class Namespace:
         those of them whose file ids are in `only`)."""
         found = self.store.quotas(node.file_id for _, node in chain
                                   if only is None or node.file_id in only)
-        for index, (path, node) in enumerate(chain):
+        # The deepest quota first: HDFS names the nearest directory whose quota is hit.
+        for index, (path, node) in reversed(list(enumerate(chain))):
             if node.file_id in found:
                 now = self.subtree_usage(Live(path, node, chain[:index], disk=self.disk(path)))
                 quotas.check(path, quotas.Quota(*found[node.file_id]), now, now.plus(added))
@@ -472,6 +485,9 @@ class Namespace:
         if node.is_dir:
             raise FileNotFound(f"Path is not a file: {path}")
         check_access(caller, node, path, READ)
+        if caller.superuser and UNREADABLE in target.xattrs(self):
+            raise AccessControl(f"Access is denied for {caller.name} since the superuser is "
+                                "not allowed to perform this operation.")
         where = target.bytes_at(self)
         assert where is not None
         tree, disk = where
@@ -505,10 +521,12 @@ class Namespace:
         the ones above it `mode`."""
         parent_path, parent = target.chain[-1]
         missing = split_path(target.path)[len(split_path(parent_path)):]
-        self._check_quotas(target.chain, quotas.Usage(count=len(missing)))
         first_id = self.store.allocate_ids(len(missing))
-        with self.store.transaction():
-            for index, name in enumerate(missing):
+        # One directory at a time, as HDFS makes them: a quota refuses the first one
+        # beyond it, and those above it stay.
+        for index, name in enumerate(missing):
+            self._check_quotas(target.chain, quotas.Usage(count=1))
+            with self.store.transaction():
                 path = join(parent_path, name)
                 wanted = last_mode if index == len(missing) - 1 else mode
                 perm, entries = acl.inherit(parent.acl, wanted, True)
@@ -828,7 +846,10 @@ class Namespace:
         self.save(target.path, node.with_changes(perm=mode))
 
     def set_times(self, caller: Caller, path: str, mtime: int, atime: int) -> None:
-        target, node = self._existing(caller, path)
+        target = self._writable(caller, path)
+        if target.node is None:
+            raise FileNotFound(f"File/Directory {target.path} does not exist.")
+        node = target.node
         check_access(caller, node, path, WRITE)
         if mtime != -1:
             set_mtime(self.live, target.disk or "", mtime)

@@ -5,7 +5,7 @@ policy changes only what is reported and counted against quotas by storage type.
 from dataclasses import dataclass
 from typing import Any
 
-from minicluster.webhdfs.errors import HadoopIllegalArgument
+from minicluster.webhdfs.errors import HadoopIllegalArgument, IllegalArgument
 
 UNSPECIFIED = 0
 HOT = 7
@@ -53,11 +53,10 @@ def named(name: str | None) -> Policy:
     return policy
 
 
-def storage_type(name: str | None) -> str:
-    kind = (name or "").upper()
+def storage_type(name: str) -> str:
+    kind = name.upper()
     if kind not in STORAGE_TYPES:
-        raise HadoopIllegalArgument(
-            f"No enum constant org.apache.hadoop.fs.StorageType.{name}")
+        raise IllegalArgument(f"No enum constant org.apache.hadoop.fs.StorageType.{kind}")
     return kind
 
 

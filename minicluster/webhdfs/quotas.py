@@ -107,15 +107,13 @@ def check(path: str, quota: Quota, now: Usage, after: Usage) -> None:
         if 0 <= limit < used and used > before:
             raise TypeQuotaExceeded(
                 f"Quota by storage type : {kind} on path : {path} is exceeded. "
-                f"quota = {limit} B = {long2string(limit)} but space consumed = {used} B = "
-                f"{long2string(used)}")
+                f"quota = {long2string(limit)} but space consumed = {long2string(used)}")
 
 
 def parse_new(namespace: int, space: int, kind: str | None, current: Quota) -> Quota:
     """SETQUOTA / SETQUOTABYSTORAGETYPE's values applied to a directory's quota."""
-    for name, value in (("namespace", namespace), ("storagespace", space)):
-        if value < RESET or (value == 0 and name == "namespace"):
-            raise IllegalArgument(f"Illegal value for {name}Quota: {value}")
+    if namespace < RESET or space < RESET:
+        raise IllegalArgument(f"Illegal value for nsQuota or ssQuota : {namespace} and {space}")
     if kind is not None:
         types = dict(current.types)
         if space == RESET:

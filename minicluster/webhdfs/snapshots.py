@@ -241,7 +241,7 @@ class Snapshots:
         key = (node.file_id, from_name, to_name)
         if not (from_name and to_name and key in self._listings):
             changes, reverse = self._forward_diff(caller, path, from_name, to_name)
-            computed = (changes, not reverse)
+            computed = (changes, not reverse and from_name != to_name)
             if from_name and to_name:
                 self._listings = {key: computed}  # the one being paged through
             changes, from_earlier = computed
