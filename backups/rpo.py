@@ -15,10 +15,15 @@ class RpoStatus:
     limit: timedelta | None
 
 
+def breach_limit(service: Service) -> timedelta | None:
+    """The recovery point age beyond which the service is in breach (None: backed up once)."""
+    period = service.policy.period
+    return period * settings.LOCKSTEP_RPO_BREACH_PERIODS if period else None
+
+
 def rpo_status(service: Service, now: datetime) -> RpoStatus:
     newest = service.restore_points.filter(round__state=RoundState.CONSISTENT).first()
-    period = service.policy.period
-    limit = period * settings.LOCKSTEP_RPO_BREACH_PERIODS if period else None
+    limit = breach_limit(service)
     if newest is None:
         # No point yet counts as a breach once the first moment is long past.
         overdue = limit is not None and now - service.policy.first_moment > limit

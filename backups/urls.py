@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backups import round_views, views
+from backups import chart_views, round_views, views
 
 urlpatterns = [
     path("", views.service_list, name="services"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<id:pk>/delete/", views.service_delete, name="service-delete"),
     path("<id:pk>/run-now/", round_views.service_run_now, name="service-run-now"),
     path("<id:pk>/dry-run/", round_views.service_dry_run, name="service-dry-run"),
+    path("<id:pk>/series/", chart_views.service_series_json, name="service-series"),
 ]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -27,6 +28,7 @@ from backups.protection import (
 from backups.removal import RemovalRefused, delete_service
 from backups.rpo import rpo_status
 from backups.scheduling import next_round_moment
+from backups.series import ROUNDS_SHOWN
 from console import audit
 from console.fields import parse_id
 from console.models import Pairing, Tenant
@@ -79,6 +81,9 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rpo": rpo_status(service, now),
         "paused": hold_reason(service.pairing_id),
         "restore_points": service.restore_points.select_related("round"),
+        # The charts' captions; their data comes from chart_views.service_series_json.
+        "rounds_shown": ROUNDS_SHOWN,
+        "moment_bound_s": settings.LOCKSTEP_MOMENT_BOUND,
     })
 
 

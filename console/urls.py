@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from backups import round_views
+from backups import chart_views, round_views
 from console import cluster_views, views
 
 handler400 = "console.views.bad_request"
@@ -25,6 +25,9 @@ urlpatterns = [
     path("clusters/<slug:name>/state/", cluster_views.cluster_state_json, name="cluster-state"),
     path("pairings/new/", cluster_views.pairing_create, name="pairing-new"),
     path("pairings/<id:pk>/delete/", cluster_views.pairing_delete, name="pairing-delete"),
+    path("pairings/<id:pk>/charts/", chart_views.pairing_charts, name="pairing-charts"),
+    path("pairings/<id:pk>/charts/series/", chart_views.pairing_series_json,
+         name="pairing-series"),
     path("services/", include("backups.urls")),
     path("rounds/", round_views.round_list, name="rounds"),
     path("rounds/<id:pk>/", round_views.round_detail, name="round-detail"),
