@@ -22,6 +22,8 @@ def test_the_overview_lists_each_change_of_a_rounds_state_once(open_page, make_u
     operator, stranger = open_page("otto"), open_page("gil")
     operator.goto("/")
     stranger.goto("/")
+    for page in (operator, stranger):  # each page load opens a socket of its own
+        expect(page.locator("#live")).to_have_text("● live")
     round_ = Round.objects.create(service=service, moment=timezone.now() + timedelta(seconds=1),
                                   state=RoundState.REPLICATING, snapshot_name="r1")
     publish_round(round_)

@@ -26,6 +26,7 @@ def test_a_round_page_follows_its_round_without_reloading(open_page, make_user, 
                                       files_total=60, bytes_total=60_000, attempts=1)
     page = open_page("otto")
     page.goto(f"/rounds/{round_.pk}/")
+    expect(page.locator("#live")).to_have_text("● live")  # this page's own socket
     page.evaluate("window.stayed = true")
     tenant = service.tenant_id
 
