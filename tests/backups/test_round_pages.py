@@ -128,3 +128,23 @@ def test_sizes_and_components_read_as_people_name_them(client, make_user, servic
     Round.objects.create(service=service, moment=timezone.now(), state=RoundState.CONSISTENT,
                          snapshot_name="s1", bytes=300_000_000)
     assert "286.1 MiB" in client.get(reverse("rounds")).content.decode()
+
+
+def test_rounds_filter_by_state_and_dates_in_the_query_string(client, make_user, service):
+    client.force_login(make_user("otto", Role.OPERATOR))
+    now = timezone.now()
+    Round.objects.create(service=service, moment=now - timedelta(days=3),
+                         state=RoundState.FAILED, snapshot_name="old")
+    Round.objects.create(service=service, moment=now, state=RoundState.CONSISTENT,
+                         snapshot_name="new")
+
+    def shown(query: str) -> list[str]:
+        page = client.get(reverse("rounds") + query).content.decode()
+        return re.findall(r'<td class="state (\w+)">', page)
+
+    assert shown("?state=failed") == ["failed"]
+    assert shown(f"?since={(now - timedelta(days=1)).date()}") == ["consistent"]
+    assert shown(f"?until={(now - timedelta(days=2)).date()}&state=failed") == ["failed"]
+    assert client.get(reverse("rounds") + "?since=yesterday").status_code == 400
+    page = client.get(reverse("rounds") + "?state=failed").content.decode()
+    assert '<option value="failed" selected>' in page
