@@ -82,3 +82,19 @@ class SocketTimeout(IOFailure):
 
 class Retriable(IOFailure):
     java_class = "org.apache.hadoop.ipc.RetriableException"
+
+
+class QuotaExceeded(IOFailure):
+    java_class = "org.apache.hadoop.hdfs.protocol.QuotaExceededException"
+
+
+class NSQuotaExceeded(QuotaExceeded):
+    java_class = "org.apache.hadoop.hdfs.protocol.NSQuotaExceededException"
+
+
+class DSQuotaExceeded(QuotaExceeded):
+    java_class = "org.apache.hadoop.hdfs.protocol.DSQuotaExceededException"
+
+
+class TypeQuotaExceeded(QuotaExceeded):
+    java_class = "org.apache.hadoop.hdfs.protocol.QuotaByStorageTypeExceededException"

@@ -12,27 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from minicluster.webhdfs import policies
-from minicluster.webhdfs.errors import IllegalArgument, IOFailure
+from minicluster.webhdfs.errors import (
+    DSQuotaExceeded,
+    IllegalArgument,
+    NSQuotaExceeded,
+    TypeQuotaExceeded,
+)
 from minicluster.webhdfs.inodes import Node
 
 DONT_SET = 2**63 - 1  # HdfsConstants.QUOTA_DONT_SET: leave this quota as it is
 RESET = -1  # HdfsConstants.QUOTA_RESET: remove it
-
-
-class QuotaExceeded(IOFailure):
-    java_class = "org.apache.hadoop.hdfs.protocol.QuotaExceededException"
-
-
-class NSQuotaExceeded(QuotaExceeded):
-    java_class = "org.apache.hadoop.hdfs.protocol.NSQuotaExceededException"
-
-
-class DSQuotaExceeded(QuotaExceeded):
-    java_class = "org.apache.hadoop.hdfs.protocol.DSQuotaExceededException"
-
-
-class TypeQuotaExceeded(QuotaExceeded):
-    java_class = "org.apache.hadoop.hdfs.protocol.QuotaByStorageTypeExceededException"
 
 
 PREFIXES = ("K", "M", "G", "T", "P", "E")

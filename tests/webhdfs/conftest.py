@@ -38,6 +38,16 @@ class Site:
                                 allow_redirects=False, timeout=30)
 
 
+def refusal(reply: requests.Response) -> tuple[int, str, str]:
+    """(status, exception, message) of a refused request; a body that is no
+    RemoteException comes back whole as the message."""
+    try:
+        error = reply.json()["RemoteException"]
+    except (ValueError, KeyError):
+        return reply.status_code, "", reply.text
+    return reply.status_code, error["exception"], error["message"]
+
+
 def start_site(base: Path, name: str, groups: Path, options: Sequence[str] = ()) -> Iterator[Site]:
     """Run a server on a directory of its own until the generator is closed; `options`
     are further command-line flags."""

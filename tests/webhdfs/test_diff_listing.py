@@ -8,23 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 from hdfs import InsecureClient
 
-from tests.webhdfs.conftest import Site
+from tests.webhdfs.conftest import Site, refusal
 
 LIMIT = 1000  # dfs.namenode.snapshotdiff.listing.limit
 Change = tuple[str, str, str | None]  # (type, source, target)
 
 
-def refusal(reply: requests.Response) -> tuple[int, str, str]:
-    """(status, exception, message) of a refused request; a body that is no
-    RemoteException comes back whole as the message."""
-    try:
-        error = reply.json()["RemoteException"]
-    except (ValueError, KeyError):
-        return reply.status_code, "", reply.text
-    return reply.status_code, error["exception"], error["message"]
 
 
 @dataclass

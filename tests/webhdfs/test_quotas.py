@@ -5,20 +5,12 @@ must leave the namespace as it was."""
 import requests
 from hdfs import InsecureClient
 
-from tests.webhdfs.conftest import SUPERUSER, Site
+from tests.webhdfs.conftest import SUPERUSER, Site, refusal
 
 MB = 1024 * 1024
 LONG_MAX = 2**63 - 1
 
 
-def refusal(reply: requests.Response) -> tuple[int, str, str]:
-    """(status, exception, message) of a refused request; a body that is no
-    RemoteException comes back whole as the message."""
-    try:
-        error = reply.json()["RemoteException"]
-    except (ValueError, KeyError):
-        return reply.status_code, "", reply.text
-    return reply.status_code, error["exception"], error["message"]
 
 
 def upload(site: Site, path: str, data: bytes, user: str = SUPERUSER,

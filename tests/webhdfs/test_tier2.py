@@ -7,21 +7,13 @@ import time
 import requests
 from hdfs import InsecureClient
 
-from tests.webhdfs.conftest import SUPERUSER, Site
+from tests.webhdfs.conftest import SUPERUSER, Site, refusal
 
 MB = 1024 * 1024
 HOT = {"copyOnCreateFile": False, "creationFallbacks": [], "id": 7, "name": "HOT",
        "replicationFallbacks": ["ARCHIVE"], "storageTypes": ["DISK"]}
 
 
-def refusal(reply: requests.Response) -> tuple[int, str, str]:
-    """(status, exception, message) of a refused request; a body that is no
-    RemoteException comes back whole as the message."""
-    try:
-        error = reply.json()["RemoteException"]
-    except (ValueError, KeyError):
-        return reply.status_code, "", reply.text
-    return reply.status_code, error["exception"], error["message"]
 
 
 def read(client: InsecureClient, path: str) -> bytes:

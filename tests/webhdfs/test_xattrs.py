@@ -7,21 +7,13 @@ import json
 import requests
 from hdfs import InsecureClient
 
-from tests.webhdfs.conftest import SUPERUSER, Site
+from tests.webhdfs.conftest import SUPERUSER, Site, refusal
 
 UNREADABLE = "security.hdfs.unreadable.by.superuser"
 NAME_RULE = ("An XAttr name must be prefixed with user/trusted/security/system/raw, "
              "followed by a '.'")
 
 
-def refusal(reply: requests.Response) -> tuple[int, str, str]:
-    """(status, exception, message) of a refused request; a body that is no
-    RemoteException comes back whole as the message."""
-    try:
-        error = reply.json()["RemoteException"]
-    except (ValueError, KeyError):
-        return reply.status_code, "", reply.text
-    return reply.status_code, error["exception"], error["message"]
 
 
 def set_xattr(site: Site, path: str, name: str, value: str | None = None,
