@@ -607,17 +607,17 @@ class Namespace:
             self.save(path, Node(file_id, False, 0, now, now, caller.name, parent.group, perm,
                                   entries, replication, block_size))
 
-    def check_append(self, caller: Caller, path: str) -> Node:
-        _, node = self._existing(caller, path)
+    def check_append(self, caller: Caller, path: str) -> tuple[Live, Node]:
+        target, node = self._existing(caller, path)
         if node.is_dir:
             raise FileNotFound(f"Path is not a file: {path}")
         check_access(caller, node, path, WRITE)
-        return node
+        return target, node
 
     def commit_append(self, caller: Caller, path: str, staged: str) -> None:
         """Append received bytes; a file shared with a snapshot is copied first."""
-        node = self.check_append(caller, path)
-        chain = self._writable(caller, path).chain
+        target, node = self.check_append(caller, path)
+        chain = target.chain
         grown = self.block_sizes(node, node.length + self.tmp.size(staged))
         self._check_quotas(chain, self._file_usage(
             chain, 0, blocks.charged(grown, node.block_size) - node.length, node.replication))

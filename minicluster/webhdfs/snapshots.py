@@ -222,31 +222,30 @@ class Snapshots:
         return listing
 
     def snapshot_list(self, caller: Caller, path: str) -> list[SnapshotInfo]:
-        target, node = self._snapshottable(caller, path, write=False)
-        check_access(caller, node, target.path, READ)
+        target, node = self._readable(caller, path)
         roots = SnapshotRoots(join(target.path, DOT_SNAPSHOT), node).roots(self.ns)
         return [SnapshotInfo(snapshot[0], name, root) for snapshot, name, root in roots]
 
     def diff(self, caller: Caller, path: str, from_name: str, to_name: str) -> list[Change]:
         """GETSNAPSHOTDIFF; an empty name is the current tree."""
-        changes, reverse = self._forward_diff(caller, path, from_name, to_name)
+        target, node = self._readable(caller, path)
+        changes, reverse = self._forward_diff(target, node, from_name, to_name)
         return [change.inverted() for change in changes] if reverse else changes
 
     def diff_listing(self, caller: Caller, path: str, from_name: str, to_name: str,
                      start: int) -> Listing:
         """One page of GETSNAPSHOTDIFFLISTING from entry `start`. A diff between two
         snapshots never changes, so the pages of one are cut from one computation."""
-        target, node = self._snapshottable(caller, path, write=False)
-        check_access(caller, node, target.path, READ)
+        target, node = self._readable(caller, path)
         key = (node.file_id, from_name, to_name)
-        if not (from_name and to_name and key in self._listings):
-            changes, reverse = self._forward_diff(caller, path, from_name, to_name)
+        between_snapshots = bool(from_name and to_name)
+        computed = self._listings.get(key) if between_snapshots else None
+        if computed is None:
+            changes, reverse = self._forward_diff(target, node, from_name, to_name)
             computed = (changes, not reverse and from_name != to_name)
-            if from_name and to_name:
+            if between_snapshots:
                 self._listings = {key: computed}  # the one being paged through
-            changes, from_earlier = computed
-        else:
-            changes, from_earlier = self._listings[key]
+        changes, from_earlier = computed
         end, sent = start, 0
         while end < len(changes) and sent + diff.entry_count(changes[end]) <= LISTING_LIMIT:
             sent += diff.entry_count(changes[end])
@@ -254,12 +253,16 @@ class Snapshots:
         return Listing(diff.listing(changes[start:end]), end if end < len(changes) else -1,
                        from_earlier)
 
-    def _forward_diff(self, caller: Caller, path: str, from_name: str, to_name: str
+    def _readable(self, caller: Caller, path: str) -> tuple[Live, Node]:
+        """A snapshottable directory whose snapshots the caller may read."""
+        target, node = self._snapshottable(caller, path, write=False)
+        check_access(caller, node, target.path, READ)
+        return target, node
+
+    def _forward_diff(self, target: Live, node: Node, from_name: str, to_name: str
                       ) -> tuple[list[Change], bool]:
         """The changes from the older version to the newer, and whether they were asked
         the other way round."""
-        target, node = self._snapshottable(caller, path, write=False)
-        check_access(caller, node, target.path, READ)
         versions: list[tuple[float, Target]] = []
         for name in (from_name, to_name):
             if not name:
