@@ -18,6 +18,7 @@ import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 SYS_OPENAT2 = 437  # the same number on x86_64 and aarch64
 RESOLVE_NO_XDEV = 0x01
@@ -220,11 +221,13 @@ def append_data(source: int, target: int) -> None:
 
 # Files that Hadoop's local file system (the Spark warehouse's writer) rewrites in place,
 # truncating the same inode at every commit: a snapshot copies them, since a hard link
-# would change with the live file. They are empty or a few bytes long.
+# would change with the live file. They are empty or a few bytes long. The walk that
+# listed them may have seen another version, so the catalog takes the copy's length.
 REWRITTEN_IN_PLACE = frozenset({"_SUCCESS", "._SUCCESS.crc"})
 
 
-def _copy_file(leaf: str, source_dir: int, copy_dir: int) -> None:
+def _copy_file(leaf: str, source_dir: int, copy_dir: int) -> int:
+    """Copy file `leaf` between the directories; returns the length copied."""
     source = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=source_dir)
     try:
         target = os.open(leaf, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC,
@@ -233,19 +236,28 @@ def _copy_file(leaf: str, source_dir: int, copy_dir: int) -> None:
             append_data(source, target)
             status = os.fstat(source)
             os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+            return os.fstat(target).st_size
         finally:
             os.close(target)
     finally:
         os.close(source)
 
 
+@dataclass
+class Linked:
+    """What a concurrent writer changed between the walk and the linking."""
+
+    gone: set[str] = field(default_factory=set)  # vanished (or became links): left out
+    copied: dict[str, int] = field(default_factory=dict)  # rewritten in place: length copied
+
+
 def link_tree(source: Tree, top: str, trees: Tree, name: str,
-              entries: list[tuple[str, str | None, bool]]) -> set[str]:
+              entries: list[tuple[str, str | None, bool]]) -> Linked:
     """Mirror the directories of `entries` (relative path below `top`, its parent's,
     whether it is a directory; parents first, '' for `top` itself) as a new directory
-    `name` of `trees`, and hard-link every file into it. Returns the relative paths
-    that vanished (or became links) under a concurrent writer and were left out. On
-    failure nothing is left behind, so the next snapshot can take the name."""
+    `name` of `trees`, and hard-link every file into it, or copy it if it is rewritten
+    in place. On failure nothing is left behind, so the next snapshot can take the
+    name."""
     trees.mkdir(name)
     try:
         return _link_entries(source, top, trees, name, entries)
@@ -255,8 +267,8 @@ def link_tree(source: Tree, top: str, trees: Tree, name: str,
 
 
 def _link_entries(source: Tree, top: str, trees: Tree, name: str,
-                  entries: list[tuple[str, str | None, bool]]) -> set[str]:
-    gone: set[str] = set()
+                  entries: list[tuple[str, str | None, bool]]) -> Linked:
+    linked = Linked()
     current: str | None = None
     fds: list[int | None] = []
     try:
@@ -276,17 +288,17 @@ def _link_entries(source: Tree, top: str, trees: Tree, name: str,
                 if is_dir:
                     os.mkdir(leaf, dir_fd=copy_fd)
                 elif leaf in REWRITTEN_IN_PLACE:
-                    _copy_file(leaf, source_fd, copy_fd)
+                    linked.copied[rel] = _copy_file(leaf, source_fd, copy_fd)
                 else:
                     os.link(leaf, leaf, src_dir_fd=source_fd, dst_dir_fd=copy_fd,
                             follow_symlinks=False)
             except OSError as error:
                 if not is_gone(error):
                     raise
-                gone.add(rel)
+                linked.gone.add(rel)
     finally:
         _close(fds)
-    return gone
+    return linked
 
 
 def _open_directory(tree: Tree, rel: str) -> int | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from minicluster.webhdfs import diff
 from minicluster.webhdfs.diff import Change
-from minicluster.webhdfs.disk import link_tree
+from minicluster.webhdfs.disk import Linked, link_tree
 from minicluster.webhdfs.errors import AccessControl, HadoopIllegalArgument, SnapshotFailure
 from minicluster.webhdfs.inodes import Node
 from minicluster.webhdfs.namespace import DOT_SNAPSHOT, Namespace
@@ -171,11 +171,10 @@ class Snapshots:
         entries = target.walk(self.ns)
         with self.store.transaction():
             snap_id = self.store.add_snapshot(node.file_id, name, now)
-            gone = link_tree(self.ns.live, target.disk or "", self.ns.snapshot_trees,
-                             str(snap_id), [(rel, parent, entry.is_dir)
-                                            for rel, parent, entry in entries])
-            self.store.add_entries(snap_id, [entry for entry in entries
-                                             if entry[0] not in gone])
+            linked = link_tree(self.ns.live, target.disk or "", self.ns.snapshot_trees,
+                               str(snap_id), [(rel, parent, entry.is_dir)
+                                              for rel, parent, entry in entries])
+            self.store.add_entries(snap_id, _as_linked(entries, linked))
             self.store.add_snapshot_xattrs(snap_id)
         self._captures[node.file_id] = Capture(snap_id, now, self.ns.clock.now())
 
@@ -284,3 +283,10 @@ class Snapshots:
         return [(rel, parent, node.with_changes(xattrs=tuple(sorted(table[node.file_id].items())))
                  if node.file_id in table else node)
                 for rel, parent, node in version.walk(self.ns)]
+
+
+def _as_linked(entries: Entries, linked: Linked) -> Entries:
+    """The walk's entries as the snapshot tree holds them."""
+    return [(rel, parent, node.with_changes(length=linked.copied[rel])
+             if rel in linked.copied else node)
+            for rel, parent, node in entries if rel not in linked.gone]

@@ -182,6 +182,39 @@ def test_a_commit_marker_rewritten_in_place_keeps_its_snapshots_bytes(
     assert read(client, f"{snapdir}/_SUCCESS") == b"commit two"
 
 
+def test_a_commit_marker_rewritten_while_a_snapshot_is_taken_is_listed_as_copied(
+    site_a: Site, snapdir: str
+) -> None:
+    """A snapshot's listing and its bytes agree even when Spark truncates `._SUCCESS.crc`
+    between the walk that lists it and the copy: a replica once read 0 bytes of 8."""
+    client = site_a.client()
+    marker = site_a.root / snapdir.lstrip("/") / "._SUCCESS.crc"
+    marker.write_bytes(b"crc\0\0\0\2\0")
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        with marker.open("r+b", buffering=0) as writer:
+            while not stop.is_set():
+                writer.truncate(0)
+                time.sleep(0.001)
+                writer.seek(0)
+                writer.write(b"crc\0\0\0\2\0")
+                time.sleep(0.001)
+
+    rewriter = threading.Thread(target=rewrite)
+    rewriter.start()
+    try:
+        names = [f"r{n}" for n in range(40)]
+        for name in names:
+            client.create_snapshot(snapdir, name)
+    finally:
+        stop.set()
+        rewriter.join()
+    for name in names:
+        path = f"{snapdir}/.snapshot/{name}/._SUCCESS.crc"
+        assert client.status(path)["length"] == len(read(client, path)), name
+
+
 def _copy_of(client: InsecureClient, directory: str, data: bytes) -> str:
     path = f"{directory}/copy-{len(data)}"
     client.write(path, data=data, overwrite=True)
