@@ -5,7 +5,8 @@ deadline, and resumes them where a step can run again or fails them with the rea
 A job is found by its id, which is derived from the round or task (backups/queueing.py).
 Copying is idempotent (a re-run continues where the last left off), so a lost copy job is
 enqueued again; a lost snapshot or finishing job cannot be redone after T, so its round
-fails and the next round starts from the last restore point.
+fails and the next round starts from the last restore point. Before T, a prepared
+round whose dispatch was never enqueued gets it.
 """
 
 import logging
@@ -17,7 +18,7 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
 from backups import queueing
-from backups.models import FINAL_STATES, Round, RoundState, TaskState
+from backups.models import FINAL_STATES, Round, RoundState, Service, TaskState
 from backups.transitions import move_round, move_task
 from console import clock
 
@@ -29,15 +30,30 @@ OVERDUE = timedelta(seconds=30)
 
 
 def reap(now: datetime | None = None) -> list[str]:
-    """Check every unfinished round whose moment has passed; return what was done."""
+    """Check every unfinished round whose moment has passed, and every prepared round
+    whose moment is to come; return what was done."""
     now = now or clock.now()
-    done = []
+    done = _enqueue_lost_dispatches(now)
     for round_ in Round.objects.exclude(state__in=FINAL_STATES).filter(
             moment__lt=now - timedelta(seconds=settings.LOCKSTEP_REAPER_GRACE)):
         try:
             done += _reap_round(round_, now)
         except Exception:
             log.exception("reaping %s failed", round_)
+    return done
+
+
+def _enqueue_lost_dispatches(now: datetime) -> list[str]:
+    """A process killed between recording a round and enqueueing its moment's dispatch
+    (the scheduler, or the console for a run-now round) left a round that T would
+    fail: before T, its dispatch can still be enqueued."""
+    done = []
+    claims = Service.objects.values("active_round")
+    for round_ in Round.objects.filter(state=RoundState.SCHEDULED, moment__gt=now,
+                                       pk__in=claims):
+        if not _alive(queueing.snapshot_job_id(round_)):
+            queueing.enqueue_snapshot(round_)
+            done.append(f"{round_}: its dispatch enqueued again")
     return done
 
 

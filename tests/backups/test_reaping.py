@@ -95,3 +95,19 @@ def test_rounds_whose_dispatch_was_killed_while_they_waited_for_t_fail_and_free_
         assert {t.state for t in round_.tasks.all()} == {TaskState.FAILED}
     assert run_now(service).state == RoundState.SCHEDULED
     assert run_now(other).state == RoundState.SCHEDULED
+
+
+def test_a_prepared_round_whose_dispatch_was_never_enqueued_gets_it_before_t(
+    service, tenant_data, minicluster
+):
+    """The scheduler killed between committing a round and enqueueing its moment's
+    dispatch: the restarted one's reaper enqueues it, and the round runs at T."""
+    round_ = prepare_round(service, timezone.now() + timedelta(seconds=20))
+    Job.fetch(queueing.snapshot_job_id(round_), connection=queueing.connection()).delete()
+    assert reap() == [f"{round_}: its dispatch enqueued again"]
+    assert reap() == []  # enqueued once
+    work()
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CONSISTENT, round_.reason
+    assert tree(site(minicluster, "site-b"), tenant_data.bills) == tree(
+        site(minicluster, "site-a"), tenant_data.bills)
