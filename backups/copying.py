@@ -14,7 +14,7 @@ from backups import fencing
 from backups.events import publish_task
 from backups.models import DataSetTask, Round, RoundState, TaskState
 from backups.replication import Progress, Tree, relative_entries, relative_to, sync_data_set
-from backups.reverting import revert_data_set
+from backups.reverting import Undone, revert_data_set
 from backups.transitions import move_task
 from console import clock
 from console.clusters import webhdfs_of
@@ -50,7 +50,7 @@ def replicate_data_set(task_id: int) -> None:
             base = round_.base.snapshot_name
             # Undo what changed on the target since its restore point, and list it.
             undone = revert_data_set(target_client, root, task.storage_path, base)
-            if undone:
+            if undone.changes:
                 _note_rolled_back(round_, undone)
             diff = source_client.snapshot_diff(root, base, round_.snapshot_name)
             entries = relative_entries(diff.entries, relative)
@@ -66,13 +66,16 @@ def replicate_data_set(task_id: int) -> None:
     move_task(task, TaskState.VERIFIED, finished_at=clock.now(), **_counts(progress))
 
 
-def _note_rolled_back(round_: Round, undone: list[str]) -> None:
-    """List on the round what its copy undid on the target first."""
+def _note_rolled_back(round_: Round, undone: Undone) -> None:
+    """List on the round what its copy undid on the target first, and count the files
+    that took copying back."""
     with transaction.atomic():
         fresh = Round.objects.select_for_update().get(pk=round_.pk)
         # A retried copy undoes its earlier attempt's partial copy again: once is enough.
-        fresh.rolled_back = list(dict.fromkeys([*fresh.rolled_back, *undone]))
-        fresh.save(update_fields=["rolled_back"])
+        fresh.rolled_back = list(dict.fromkeys([*fresh.rolled_back, *undone.changes]))
+        fresh.restored_files += undone.files
+        fresh.restored_bytes += undone.bytes
+        fresh.save(update_fields=["rolled_back", "restored_files", "restored_bytes"])
 
 
 def _counts(progress: Progress) -> dict:

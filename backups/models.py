@@ -180,6 +180,9 @@ class Round(models.Model):
                              related_name="+", help_text="the consistent round diffed from")
     full_copy = models.BooleanField(default=False)
     rolled_back = models.JSONField(default=list, help_text="secondary changes undone first")
+    restored_files = models.PositiveIntegerField(
+        default=0, help_text="files copied back from the restore point to undo them")
+    restored_bytes = models.PositiveBigIntegerField(default=0)
     retention_error = models.TextField(
         blank=True, help_text="why retention failed after the restore point was taken")
     files = models.PositiveIntegerField(default=0)

@@ -11,7 +11,7 @@ reverted by the snapshot diff of its own subtree only, to its own service's poin
 """
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.webhdfs import WebHdfs
 from backups.at_risk import consistent_points
@@ -34,17 +34,27 @@ class Reversion:
     tables: list[str]
 
 
-def revert_data_set(client: WebHdfs, root: str, path: str, snapshot: str) -> list[str]:
-    """Undo what changed under `path` since the snapshot `snapshot` of `root`; return each
-    change undone, as `PATH: delete x`."""
+@dataclass(frozen=True)
+class Undone:
+    """What reverting one data set did: each change undone, as `PATH: delete x`, and the
+    files copied back from the restore point to do it."""
+
+    changes: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+
+
+def revert_data_set(client: WebHdfs, root: str, path: str, snapshot: str) -> Undone:
+    """Undo what changed under `path` since the snapshot `snapshot` of `root`."""
     relative = relative_to(root, path)
     if not relative_entries(client.snapshot_diff(root, snapshot, "").entries, relative):
-        return []
+        return Undone()
     back = relative_entries(client.snapshot_diff(root, "", snapshot).entries, relative)
     undo = Progress()
     sync_data_set(Tree(client, posixpath.join(root, ".snapshot", snapshot, relative)),
                   Tree(client, path), back, undo)
-    return [f"{path}: {change}" for change in undo.changes]
+    return Undone([f"{path}: {change}" for change in undo.changes], undo.files_done,
+                  undo.bytes_done)
 
 
 def landing_point(service: Service, cluster: Cluster) -> RestorePoint | None:
@@ -75,7 +85,7 @@ def revert_service(service: Service, cluster: Cluster) -> Reversion:
     tasks = list(point.round.tasks.all())
     for task in tasks:
         root = next(r for r in point.snapshot_roots if is_within(task.storage_path, r))
-        undone += revert_data_set(client, root, task.storage_path, point.name)
+        undone += revert_data_set(client, root, task.storage_path, point.name).changes
         snapshot = Tree(client, posixpath.join(root, ".snapshot", point.name,
                                                relative_to(root, task.storage_path)))
         problems = compare_trees(snapshot, Tree(client, task.storage_path), lambda _: False)

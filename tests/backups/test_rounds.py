@@ -4,6 +4,7 @@ import pytest
 
 from backups.models import RestorePoint, RoundState, TaskState
 from backups.preparing import run_now
+from console.roles import Role
 from tests.backups.conftest import hive, site, tree, work
 
 
@@ -54,6 +55,37 @@ def test_next_round_copies_only_what_changed_and_rolls_back_the_secondary(
     rows = "SELECT id FROM acme.customers ORDER BY id"
     assert (2,) in hive(minicluster, "site-b").query(rows)
     assert hive(minicluster, "site-b").query(rows) == hive(minicluster, "site-a").query(rows)
+
+
+def read(client, path: str) -> bytes:
+    with client.read(path) as chunks:
+        return b"".join(chunks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_that_only_restores_the_secondary_says_what_it_restored(
+    bill_clearing, minicluster, tenant_data, make_user, client
+):
+    """A file overwritten by hand on the secondary: the round moves nothing from the
+    primary, and its page says which file and how much it copied back (it once said
+    "0 files, 0 bytes" after restoring a 5 MB file)."""
+    run_now(bill_clearing)
+    work()
+    secondary = site(minicluster, "site-b")
+    bill = f"{tenant_data.bills}/2026-11/bill-0001.csv"
+    kept = read(secondary, bill)
+    secondary.write(bill, b"x" * 300_000, overwrite=True)
+    second = run_now(bill_clearing)
+    work()
+    second.refresh_from_db()
+    assert second.state == RoundState.CONSISTENT, second.reason
+    assert (second.files, second.bytes) == (0, 0)
+    assert (second.restored_files, second.restored_bytes) == (1, len(kept))
+    assert read(secondary, bill) == kept
+    client.force_login(make_user("otto", Role.OPERATOR))
+    page = client.get(f"/rounds/{second.pk}/").content.decode()
+    assert "0 files, 0 bytes from the primary" in page
+    assert f"; first 1 file ({len(kept)} bytes) restored on the secondary" in page
 
 
 @pytest.mark.django_db(transaction=True)
