@@ -5,11 +5,17 @@ closes the sockets of a session that logs out, and asks a user's sockets to look
 when the user's roles, tenants or account change. Every event is checked against the
 audience held at that moment, so an event queued before the change arrived is dropped
 too, and the session is re-read now and then, so an expired one closes its socket.
+
+A page that reconnects names the last event it saw (`/ws/events/?after=ID`): the socket
+first sends what the user's audience missed since (from the journal, console.events),
+then `replayed`, then live events; the page drops the ones it has seen already.
 """
 
 import time
 from importlib import import_module
+from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -45,6 +51,10 @@ def _session_user(session_key: str | None):
     return auth.get_user(request)
 
 
+def _outgoing(event: dict) -> dict:
+    return {"kind": event["kind"], "data": event["data"], "id": event["id"], "at": event["at"]}
+
+
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     groups: list[str]
 
@@ -64,6 +74,23 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json({"kind": "hello", "data": {"user": user.get_username(),
                                                          "roles": roles}})
+        after = self._after()
+        if after is not None:
+            await self._replay(after)
+
+    def _after(self) -> str | None:
+        """The id of the last event the reconnecting page saw, if it names a valid one."""
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        after = (query.get("after") or [""])[0]
+        return after if events.EVENT_ID.fullmatch(after) else None
+
+    async def _replay(self, after: str) -> None:
+        # Joined first: what is pushed meanwhile comes after, live (the page drops repeats).
+        missed, complete = await sync_to_async(events.replay)(self.groups, after)
+        for event in missed:
+            await self.send_json(_outgoing(event))
+        await self.send_json({"kind": "replayed", "data": {"events": len(missed),
+                                                           "complete": complete}})
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         if content.get("kind") == "ping":
@@ -74,7 +101,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.console_refresh({})
         # Sent to a group this socket has left since (a role lost a moment ago): drop it.
         if message.get("group") in self.groups:
-            await self.send_json({"kind": message["kind"], "data": message["data"]})
+            await self.send_json(_outgoing(message))
 
     async def console_refresh(self, message: dict) -> None:
         """The user's roles, tenants or account changed: join what they may see now."""

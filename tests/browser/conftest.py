@@ -5,6 +5,8 @@ against daphne where a test needs live events."""
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -71,24 +73,47 @@ def log_in(page: Page) -> Callable[[str], Page]:
     return lambda username, password=PASSWORD: log_in_as(page, username, password)
 
 
+@dataclass
+class Daphne:
+    """daphne serving the console on the test database, as `./lockstep demo` serves it
+    (unlike the live server, it carries the pages' websocket)."""
+
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port),
+                 "console.asgi:application"], cwd=ROOT, env=console_env(),
+                stdout=out, stderr=subprocess.STDOUT)
+        assert processes.wait_until(
+            lambda: processes.http_ok(f"{self.url}/accounts/login/"), 60), self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
 @pytest.fixture
-def console_url(transactional_db, tmp_path) -> Iterator[str]:
-    """The console served by daphne, as `./lockstep demo` serves it, on the test database:
-    unlike the live server, it carries the pages' websocket."""
-    port = free_port()
-    log = tmp_path / "daphne.log"
-    with log.open("w") as out:
-        daphne = subprocess.Popen([sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port),
-                                   "console.asgi:application"], cwd=ROOT, env=console_env(),
-                                  stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://{HOST}:{port}"
+def daphne(transactional_db, tmp_path) -> Iterator[Daphne]:
+    server = Daphne(tmp_path / "daphne.log")
     try:
-        assert processes.wait_until(lambda: processes.http_ok(f"{url}/accounts/login/"), 60), \
-            log.read_text()
-        yield url
+        server.start()
+        yield server
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=30)
+        server.stop()
+
+
+@pytest.fixture
+def console_url(daphne: Daphne) -> str:
+    return daphne.url
 
 
 @pytest.fixture

@@ -246,4 +246,45 @@ def test_an_idle_socket_stays_open_and_still_gets_events(minicluster, make_user)
     # that gives up reading after 5 s itself broke every idle socket about every 6 s.
     user = make_user("otto", Role.OPERATOR)
     event = async_to_sync(push_after_idle)([HOST, ORIGIN, session_cookie(user)], 12)
-    assert event == {"kind": "notice", "data": {"text": "after a quiet spell"}}
+    assert (event["kind"], event["data"]) == ("notice", {"text": "after a quiet spell"})
+
+
+async def replayed_after(headers, after: str) -> list[dict]:
+    communicator = WebsocketCommunicator(application, f"/ws/events/?after={after}",
+                                         headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    received = []
+    while not await communicator.receive_nothing(timeout=0.5):
+        received.append(await communicator.receive_json_from())
+    await communicator.disconnect()
+    return received
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reconnecting_socket_gets_what_its_audience_missed_and_nothing_else(
+    minicluster, make_user
+):
+    tenant_user = make_user("tina", Role.TENANT, tenant="acme")
+    other_tenant = make_user("tom", Role.TENANT, tenant="globex")
+    headers = [HOST, ORIGIN, session_cookie(tenant_user)]
+    seen = async_to_sync(receive_pushes)(headers, [(events.everyone(), "seen")])
+    # While the page was away:
+    events.push(events.tenant_group(tenant_user.tenants.get().pk), "notice", {"text": "acme"})
+    events.push(events.tenant_group(other_tenant.tenants.get().pk), "notice",
+                {"text": "globex"})
+    events.push(events.everyone(), "notice", {"text": "all"})
+    received = async_to_sync(replayed_after)(headers, seen[0]["id"])
+    assert [event["kind"] for event in received] == ["hello", "notice", "notice", "replayed"]
+    assert [event["data"]["text"] for event in received[1:3]] == ["acme", "all"]
+    assert received[1]["id"] != seen[0]["id"] and received[1]["at"]
+    assert received[3]["data"] == {"events": 2, "complete": True}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_that_names_no_valid_event_is_not_replayed_anything(minicluster, make_user):
+    user = make_user("otto", Role.OPERATOR)
+    events.push(events.everyone(), "notice", {"text": "old news"})
+    received = async_to_sync(replayed_after)([HOST, ORIGIN, session_cookie(user)],
+                                             "0-0%27%20OR%201")
+    assert [event["kind"] for event in received] == ["hello"]
