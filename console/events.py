@@ -63,13 +63,14 @@ def _layer() -> BaseChannelLayer:
 
 @functools.cache
 def _journal() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
 
 
 def _event(group: str, kind: str, data: dict) -> dict:
     """The event, journaled: its id orders it among all events, its `at` dates it."""
-    event_id = _journal().xadd(JOURNAL, {"group": group, "kind": kind, "data": json.dumps(data)},
-                               maxlen=JOURNAL_LENGTH, approximate=True).decode()
+    event_id = str(_journal().xadd(JOURNAL, {"group": group, "kind": kind,
+                                             "data": json.dumps(data)},
+                                   maxlen=JOURNAL_LENGTH, approximate=True))
     # The group travels with the event: a socket that has left it since drops the event.
     return {"type": EVENT_TYPE, "group": group, "kind": kind, "data": data, "id": event_id,
             "at": _moment(event_id)}
@@ -84,16 +85,15 @@ def replay(groups: list[str], after: str) -> tuple[list[dict], bool]:
     """The journaled events of `groups` after id `after`, oldest first, and whether they
     are all there (False when the journal no longer reaches back that far)."""
     journal = _journal()
-    oldest = journal.xrange(JOURNAL, count=1)
-    complete = not oldest or _key(oldest[0][0].decode()) <= _key(after)
+    oldest = journal.xrange(JOURNAL, count=1) or []
+    complete = not oldest or _key(str(oldest[0][0])) <= _key(after)
     wanted = set(groups)
     found = []
-    for entry_id, fields in journal.xrange(JOURNAL, min=f"({after}"):
-        group = fields[b"group"].decode()
-        if group in wanted:
-            event_id = entry_id.decode()
-            found.append({"kind": fields[b"kind"].decode(), "group": group,
-                          "data": json.loads(fields[b"data"]), "id": event_id,
+    for entry_id, fields in journal.xrange(JOURNAL, min=f"({after}") or []:
+        if fields and fields["group"] in wanted:
+            event_id = str(entry_id)
+            found.append({"kind": fields["kind"], "group": fields["group"],
+                          "data": json.loads(fields["data"]), "id": event_id,
                           "at": _moment(event_id)})
     return found, complete
 
