@@ -7,6 +7,7 @@ Every change is audited in its own transaction with what it changed; a refusal i
 
 from collections.abc import Iterable, Mapping
 
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -146,9 +147,12 @@ def change_user(request: HttpRequest, user: User, email: str, roles: Iterable[Ro
 @transaction.atomic
 def reset_password(request: HttpRequest, user: User, password: str) -> None:
     """Set a password an administrator chose (the user's sessions end: Django signs them
-    with the password's hash); audited, never the password."""
+    with the password's hash; the administrator's own session, if it is theirs, goes on);
+    audited, never the password."""
     user.set_password(password)
     user.save(update_fields=["password"])
+    if user.pk == request.user.pk:
+        update_session_auth_hash(request, user)
     audit.record(request, "user.password", user, detail="reset by an administrator")
 
 

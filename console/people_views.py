@@ -32,7 +32,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "console/users.html", {
         "page": page, "filters": filters, "query": query_of(filters),
         "rows": [(user, sorted(stored_roles(user))) for user in page],
-        "roles": list(Role), "tenants": Tenant.objects.all(),
+        "all_roles": list(Role), "tenants": Tenant.objects.all(),
         "no_role": people.NO_ROLE, "no_tenant": people.NO_TENANT,
     })
 

@@ -212,6 +212,18 @@ def test_an_administrator_resets_a_password_that_passes_the_validators(admin_cli
     assert (entry.outcome, entry.detail) == ("success", "reset by an administrator")
 
 
+def test_a_reset_password_ends_the_users_sessions_but_not_ones_own(admin_client, ada,
+                                                                    make_user):
+    bob = make_user("bob", Role.TENANT)
+    bobs = Client()
+    bobs.force_login(bob)
+    for user in (bob, ada):
+        admin_client.post(reverse("user-edit", args=[user.pk]), {
+            "password": "1", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert bobs.get(reverse("home")).status_code == 302
+    assert admin_client.get(reverse("users")).status_code == 200
+
+
 def test_users_are_searched_and_filtered_by_role_and_tenant(admin_client, make_user):
     make_user("alice", Role.TENANT, tenant="acme")
     make_user("bob", Role.TENANT, tenant="globex")
