@@ -20,6 +20,7 @@ from console import audit, clock
 from console.errors import Refused
 from console.fields import parse_id
 from console.listing import filters_of, page_of, query_of, within_dates
+from console.refusals import refuse
 from console.roles import Role, role_required
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
@@ -101,8 +102,7 @@ def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         round_ = run_now(service)
     except Refused as refusal:
-        audit.record(request, "round.run_now", service, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.run_now", service, refusal)
         return redirect("service-detail", pk=pk)
     audit.record(request, "round.run_now", round_)
     messages.success(request, f"Round at {round_.moment:%H:%M:%S} prepared.")
@@ -116,8 +116,7 @@ def round_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         cancel_round(round_, by=request.user.get_username())
     except CancelRefused as refusal:
-        audit.record(request, "round.cancel", round_, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.cancel", round_, refusal)
     else:
         audit.record(request, "round.cancel", round_)
         messages.success(request, "Round cancelled: its copies stop and its snapshot is "
@@ -132,8 +131,7 @@ def round_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         tasks = retry_round(round_)
     except RetryRefused as refusal:
-        audit.record(request, "round.retry", round_, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.retry", round_, refusal)
     else:
         audit.record(request, "round.retry", round_,
                      detail=", ".join(task.locator for task in tasks))

@@ -31,6 +31,7 @@ from console import audit
 from console.fields import parse_id
 from console.listing import filters_of, page_of, query_of
 from console.models import Pairing, Tenant
+from console.refusals import refuse
 from console.roles import Role, role_required
 from failover.holds import hold_reason
 
@@ -187,8 +188,7 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         removal = delete_service(service, request.POST.get("keep_restore_points") == "on")
     except RemovalRefused as refusal:
-        audit.record(request, "service.delete", service, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "service.delete", service, refusal)
         return redirect("service-detail", pk=pk)
     audit.record(request, "service.delete", removal.service, detail=removal.summary())
     messages.success(request, removal.summary())

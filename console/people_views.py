@@ -69,7 +69,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changed = people.change_user(request, user, data["email"], data["roles"],
                                              data["tenants"], data["active"])
             except people.PeopleRefused as refusal:
-                refuse(request, "user.update", user, f"Not saved: {refusal}")
+                refuse(request, "user.update", user, refusal, "Not saved")
             else:
                 messages.success(request, f"User {user} saved: {changed or 'nothing changed'}.")
             return redirect("user-edit", pk=pk)
@@ -121,7 +121,7 @@ def tenant_delete(request: HttpRequest, name: str) -> HttpResponse:
     try:
         people.delete_tenant(request, tenant)
     except people.PeopleRefused as refusal:
-        refuse(request, "tenant.delete", tenant, f"Not deleted: {refusal}")
+        refuse(request, "tenant.delete", tenant, refusal, "Not deleted")
     else:
         messages.success(request, f"Tenant {name} deleted.")
     return redirect("tenants")
