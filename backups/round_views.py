@@ -1,12 +1,8 @@
 """Rounds and restore points: their pages, live over the console's websocket."""
 
-from datetime import date
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,10 +19,11 @@ from backups.scheduling import next_round_moment
 from console import audit, clock
 from console.errors import Refused
 from console.fields import parse_id
+from console.listing import filters_of, page_of, query_of, within_dates
+from console.refusals import refuse
 from console.roles import Role, role_required
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
-PAGE_SIZE = 50
 
 
 def visible_rounds(user):
@@ -41,7 +38,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     services = list(visible_services(request.user))
     breaches = {s.pk: rpo_status(s, now) for s in services}
     rounds, filters = filtered_rounds(request, visible_rounds(request.user))
-    page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, rounds)
     rows = [(r, breaches.get(r.service_id),
              None if r.finished else expected_finish(r.service, r.started_at),
              next_round_moment(r.service.policy, now)) for r in page]
@@ -50,7 +47,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {
         "page": page, "rows": rows, "filters": filters, "states": RoundState.choices,
         "services": services,
-        "query": urlencode({key: value for key, value in filters.items() if value}),
+        "query": query_of(filters),
         "breached": [(s, breaches[s.pk]) for s in services if breaches[s.pk].breach],
         "breach_periods": settings.LOCKSTEP_RPO_BREACH_PERIODS,
     })
@@ -60,8 +57,7 @@ def filtered_rounds(request: HttpRequest, rounds: QuerySet[Round]) -> tuple[
         QuerySet[Round], dict[str, str]]:
     """The rounds the query string asks for (`service`, `state`, `since`, `until` as
     dates), and the filters as given, for the page to show and keep in its links."""
-    filters = {key: request.GET.get(key, "").strip()
-               for key in ("service", "state", "since", "until")}
+    filters = filters_of(request, ("service", "state", "since", "until"))
     if filters["service"]:
         service_id = parse_id(filters["service"])
         if service_id is None:
@@ -69,14 +65,7 @@ def filtered_rounds(request: HttpRequest, rounds: QuerySet[Round]) -> tuple[
         rounds = rounds.filter(service_id=service_id)
     if filters["state"] in RoundState.values:
         rounds = rounds.filter(state=filters["state"])
-    for key, lookup in (("since", "moment__date__gte"), ("until", "moment__date__lte")):
-        if filters[key]:
-            try:
-                day = date.fromisoformat(filters[key])
-            except ValueError as error:
-                raise BadRequest(f"?{key}= takes a date, YYYY-MM-DD.") from error
-            rounds = rounds.filter(**{lookup: day})
-    return rounds, filters
+    return within_dates(rounds, filters, "moment"), filters
 
 
 @require_GET
@@ -113,8 +102,7 @@ def service_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         round_ = run_now(service)
     except Refused as refusal:
-        audit.record(request, "round.run_now", service, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.run_now", service, refusal)
         return redirect("service-detail", pk=pk)
     audit.record(request, "round.run_now", round_)
     messages.success(request, f"Round at {round_.moment:%H:%M:%S} prepared.")
@@ -128,8 +116,7 @@ def round_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         cancel_round(round_, by=request.user.get_username())
     except CancelRefused as refusal:
-        audit.record(request, "round.cancel", round_, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.cancel", round_, refusal)
     else:
         audit.record(request, "round.cancel", round_)
         messages.success(request, "Round cancelled: its copies stop and its snapshot is "
@@ -144,8 +131,7 @@ def round_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         tasks = retry_round(round_)
     except RetryRefused as refusal:
-        audit.record(request, "round.retry", round_, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "round.retry", round_, refusal)
     else:
         audit.record(request, "round.retry", round_,
                      detail=", ".join(task.locator for task in tasks))

@@ -1,11 +1,9 @@
 """Services and their backup policies: tenants change their own, operators read."""
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,12 +29,13 @@ from backups.scheduling import next_round_moment
 from backups.series import ROUNDS_SHOWN
 from console import audit
 from console.fields import parse_id
+from console.listing import filters_of, page_of, query_of
 from console.models import Pairing, Tenant
+from console.refusals import refuse
 from console.roles import Role, role_required
 from failover.holds import hold_reason
 
 ANY_ROLE = (Role.ADMINISTRATOR, Role.OPERATOR, Role.TENANT)
-SERVICES_PAGE_SIZE = 50
 
 
 @require_GET
@@ -44,8 +43,7 @@ SERVICES_PAGE_SIZE = 50
 def service_list(request: HttpRequest) -> HttpResponse:
     """Services with their recovery point and last round; searched and filtered by the
     query string (`q`, `tenant`, `state`, `policy`), so a filtered list is a link."""
-    filters = {key: request.GET.get(key, "").strip() for key in ("q", "tenant", "state",
-                                                                  "policy")}
+    filters = filters_of(request, ("q", "tenant", "state", "policy"))
     services = visible_services(request.user)
     if filters["q"]:
         services = services.filter(Q(name__icontains=filters["q"])
@@ -59,12 +57,12 @@ def service_list(request: HttpRequest) -> HttpResponse:
                     key=lambda state: str(state.service))
     if filters["state"] in VERDICTS:
         states = [state for state in states if state.verdict == filters["state"]]
-    page = Paginator(states, SERVICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, states)
     return render(request, "backups/services.html", {
         "page": page, "filters": filters, "verdicts": VERDICTS,
         "tenants": Tenant.objects.filter(services__in=visible_services(request.user))
         .distinct().order_by("name"),
-        "query": urlencode({key: value for key, value in filters.items() if value}),
+        "query": query_of(filters),
         "may_create": tenants_for(request.user).exists()})
 
 
@@ -190,8 +188,7 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         removal = delete_service(service, request.POST.get("keep_restore_points") == "on")
     except RemovalRefused as refusal:
-        audit.record(request, "service.delete", service, outcome="refused", detail=str(refusal))
-        messages.error(request, str(refusal))
+        refuse(request, "service.delete", service, refusal)
         return redirect("service-detail", pk=pk)
     audit.record(request, "service.delete", removal.service, detail=removal.summary())
     messages.success(request, removal.summary())

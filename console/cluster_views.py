@@ -12,6 +12,7 @@ from console.errors import Refused
 from console.forms import WRITE_ONLY, ClusterForm, PairingForm, error_summary
 from console.models import Cluster, Pairing
 from console.pairing import PairingRefused, pair, unpair
+from console.refusals import refuse
 from console.roles import Role, role_required
 
 READERS = (Role.ADMINISTRATOR, Role.OPERATOR)
@@ -59,9 +60,7 @@ def cluster_delete(request: HttpRequest, name: str) -> HttpResponse:
     try:
         remove_cluster(cluster)
     except Refused as error:
-        messages.error(request, f"Removal refused: {error}")
-        audit.record(request, "cluster.delete", cluster, outcome=audit.Outcome.REFUSED,
-                     detail=str(error))
+        refuse(request, "cluster.delete", cluster, error, "Removal refused")
     else:
         messages.success(request, f"Cluster {name} removed from the registry.")
         audit.record(request, "cluster.delete", name)
@@ -79,9 +78,8 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
     try:
         pairing = pair(primary, secondary, by=request.user.get_username())
     except PairingRefused as error:
-        messages.error(request, f"Pairing refused: {error}")
-        audit.record(request, "pairing.create", f"{primary} → {secondary}",
-                     outcome=audit.Outcome.REFUSED, detail=str(error))
+        refuse(request, "pairing.create", f"{primary} → {secondary}", error,
+               "Pairing refused")
     else:
         messages.success(request, f"Paired {pairing}: identities written to both ZooKeepers.")
         audit.record(request, "pairing.create", pairing)
@@ -96,9 +94,7 @@ def pairing_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         warnings = unpair(pairing)
     except PairingRefused as error:
-        messages.error(request, f"Unpairing refused: {error}")
-        audit.record(request, "pairing.delete", label, outcome=audit.Outcome.REFUSED,
-                     detail=str(error))
+        refuse(request, "pairing.delete", label, error, "Unpairing refused")
     else:
         for warning in warnings:
             messages.warning(request, warning)

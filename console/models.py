@@ -42,13 +42,16 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.display_name or self.name
 
+    # The defaults follow the name; a tenant without one yet (a form whose name was
+    # refused) has none, rather than a root "/data/" or "/data/None" overlapping others.
     @property
     def roots(self) -> list[str]:
-        return self.hdfs_roots.split() or [f"/data/{self.name}"]
+        return self.hdfs_roots.split() or ([f"/data/{self.name}"] if self.name else [])
 
     @property
     def database_names(self) -> list[str]:
-        return [name.lower() for name in self.databases.split()] or [self.name.replace("-", "_")]
+        return [name.lower() for name in self.databases.split()] or (
+            [self.name.replace("-", "_")] if self.name else [])
 
     def clean(self) -> None:
         """A tenant's roots and databases are its own: well formed, and no other
@@ -84,7 +87,7 @@ def _root_problems(tenant: Tenant) -> list[str]:
         for root in tenant.roots:
             for theirs in other.roots:
                 if is_within(root, theirs) or is_within(theirs, root):
-                    problems.append(f"{root} overlaps {theirs}, a root of tenant {other.name}: "
+                    problems.append(f"{root} overlaps {other.name}'s {theirs}: "
                                     "a directory belongs to one tenant only.")
     return problems
 

@@ -23,6 +23,9 @@ NAV = [
     NavItem("Rounds", "rounds", tuple(Role)),
     NavItem("Failover", "failover", (Role.ADMINISTRATOR, Role.OPERATOR)),
     NavItem("User data", "userdata", tuple(Role)),
+    NavItem("Users", "users", (Role.ADMINISTRATOR,)),
+    NavItem("Tenants", "tenants", (Role.ADMINISTRATOR,)),
+    NavItem("API tokens", "tokens", (Role.ADMINISTRATOR,)),
     NavItem("Audit", "audit", (Role.ADMINISTRATOR,)),
 ]
 

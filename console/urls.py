@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit"),
+    path("", include("console.people_urls")),
     path("clusters/", cluster_views.cluster_list, name="clusters"),
     path("clusters/new/", cluster_views.cluster_edit, name="cluster-new"),
     path("clusters/<slug:name>/edit/", cluster_views.cluster_edit, name="cluster-edit"),

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -6,13 +5,12 @@ from django.views.decorators.http import require_GET
 from backups.dashboard import AT_RISK, BREACH, SAFE, UNPROTECTED, service_states
 from console import audit, clock
 from console.heartbeats import process_states
+from console.listing import filters_of, page_of, query_of, within_dates
 from console.middleware import API_PREFIX
 from console.models import AuditEntry
 from console.roles import Role, has_role, role_required
 from failover.models import ClusterStatus
 from failover.prompts import open_prompts
-
-AUDIT_PAGE_SIZE = 50
 
 
 @require_GET
@@ -38,24 +36,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Role.ADMINISTRATOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.all()
-    filters = {
-        "actor": request.GET.get("actor", "").strip(),
-        "action": request.GET.get("action", "").strip(),
-        "outcome": request.GET.get("outcome", "").strip(),
-    }
+    """Audit entries, newest first, filtered by the query string (`actor`, `action`,
+    `outcome`, and the dates `since` and `until`), so that a filtered log is a link."""
+    filters = filters_of(request, ("actor", "action", "outcome", "since", "until"))
+    entries = within_dates(AuditEntry.objects.all(), filters, "at")
     if filters["actor"]:
         entries = entries.filter(actor_name__icontains=filters["actor"])
     if filters["action"]:
         entries = entries.filter(action__icontains=filters["action"])
     if filters["outcome"] in AuditEntry.Outcome.values:
         entries = entries.filter(outcome=filters["outcome"])
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "console/audit.html",
-        {"page": page, "filters": filters, "outcomes": AuditEntry.Outcome.choices},
-    )
+    return render(request, "console/audit.html", {
+        "page": page_of(request, entries), "filters": filters, "query": query_of(filters),
+        "outcomes": AuditEntry.Outcome.choices,
+    })
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

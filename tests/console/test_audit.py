@@ -57,3 +57,25 @@ def test_audit_entries_cannot_be_changed_in_django_admin(client, make_user):
     client.post(url, {"action": "forged"})
     entry.refresh_from_db()
     assert entry.action == "pairing.create"
+
+
+def test_audit_page_filters_by_dates_and_its_pager_keeps_every_filter(client, make_user):
+    admin = make_user("ada", Role.ADMINISTRATOR)
+    for day in ("2026-11-01", "2026-11-15", "2026-11-30"):
+        entry = audit.record(None, "tenant.update", day, user=admin)
+        AuditEntry.objects.filter(pk=entry.pk).update(at=f"{day}T12:00:00Z")
+    for _ in range(60):
+        audit.record(None, "tenant.create", "later", user=admin)
+    client.force_login(admin)
+    page = client.get(reverse("audit"), {"since": "2026-11-10", "until": "2026-11-20"})
+    assert b"2026-11-15" in page.content
+    assert b"2026-11-01" not in page.content and b"2026-11-30" not in page.content
+    page = client.get(reverse("audit"), {"action": "tenant", "since": "2026-11-10"})
+    assert "?action=tenant&amp;since=2026-11-10&amp;page=2" in page.content.decode()
+
+
+def test_a_malformed_audit_date_is_a_bad_request(client, make_user):
+    client.force_login(make_user("ada", Role.ADMINISTRATOR))
+    page = client.get(reverse("audit"), {"until": "yesterday"})
+    assert page.status_code == 400
+    assert b"?until= takes a date, YYYY-MM-DD." in page.content

@@ -25,8 +25,8 @@ def test_defaults_and_own_roots_and_databases_are_accepted(acme):
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"hdfs_roots": "/data/acme/ledger"}, "hdfs_roots",
-     "/data/acme/ledger overlaps /data/acme, a root of tenant acme"),
-    ({"hdfs_roots": "/data"}, "hdfs_roots", "/data overlaps /data/acme, a root of tenant acme"),
+     "/data/acme/ledger overlaps acme's /data/acme: a directory belongs to one tenant only"),
+    ({"hdfs_roots": "/data"}, "hdfs_roots", "/data overlaps acme's /data/acme"),
     ({"hdfs_roots": "/"}, "hdfs_roots", "A tenant's root cannot be /"),
     ({"hdfs_roots": "/data/x/../acme"}, "hdfs_roots", "contains . or .. components"),
     ({"hdfs_roots": "data/globex"}, "hdfs_roots", "is not absolute"),
@@ -45,3 +45,12 @@ def test_a_new_tenant_named_like_another_tenants_database_is_refused(db):
     Tenant.objects.create(name="acme", databases="acme\nbilling")
     assert "Database billing already belongs to tenant acme" in problems(
         Tenant(name="billing"))["databases"][0]
+
+
+@pytest.mark.parametrize("name", ["", None])
+def test_a_tenant_without_a_name_is_refused_for_its_name_alone(acme, name):
+    """Its default root is not "/data/" nor "/data/None", which overlapped every tenant."""
+    tenant = Tenant(name=name)
+    assert tenant.roots == [] and tenant.database_names == []
+    found = problems(tenant)
+    assert set(found) == {"name"}, found
