@@ -113,7 +113,9 @@ def _losing_administrator(actor_pk: int | None, user: User, keeps_role: bool, ac
                 if not keeps_role else
                 "You cannot deactivate your own account: ask another administrator.")
     # Locked, so that two administrators demoting each other at once cannot both pass.
-    others = list(active_administrators().exclude(pk=user.pk).select_for_update())
+    # (PostgreSQL locks no DISTINCT query: the lock is on the rows the subquery names.)
+    others = list(User.objects.select_for_update().filter(
+        pk__in=active_administrators().exclude(pk=user.pk).values("pk")))
     if not others:
         return (f"{user} is the last active administrator: make another user an "
                 "administrator first, so that someone can still manage the console.")
