@@ -1,0 +1,86 @@
+"""Sending one delivery (a notification through one channel) and recording how it went.
+
+Each delivery is an RQ job on the control queue (notifications/jobs.py) with RQ's own
+retries after LOCKSTEP_NOTIFY_RETRY_INTERVALS: a failure that may pass leaves the delivery
+pending with the error and when it is tried next; the last attempt, or a refusal that
+no retry can change, fails it for good.
+"""
+
+import logging
+
+import django_rq
+from django.conf import settings
+from rq import Retry
+
+from console import clock
+from notifications.models import Channel, Delivery, DeliveryState, Notification, Transport
+from notifications.transports import Email, Message, Slack, TransportError, Webhook
+from notifications.transports import Transport as Sender
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """Raised by the job so that RQ schedules its retry."""
+
+
+def message_of(notification: Notification) -> Message:
+    return Message(
+        kind=notification.kind, kind_label=notification.get_kind_display(),
+        subject=notification.subject, body=notification.body,
+        url=settings.LOCKSTEP_CONSOLE_URL + notification.link if notification.link else "",
+        tenant=notification.tenant.name if notification.tenant else None,
+        created_at=notification.created_at.isoformat())
+
+
+def sender_for(channel: Channel) -> Sender:
+    if channel.transport == Transport.EMAIL:
+        return Email(channel.addresses())
+    if channel.transport == Transport.SLACK:
+        return Slack(channel.target.strip())
+    return Webhook(channel.target.strip())
+
+
+def attempt(delivery: Delivery, final: bool) -> Delivery:
+    """Try to send `delivery` once and record the outcome; `final`: no retry follows, so
+    a failure fails it. A delivery sent already is not sent again (a job run twice)."""
+    if delivery.state != DeliveryState.PENDING:
+        return delivery
+    delivery.attempts += 1
+    delivery.attempted_at = clock.now()
+    try:
+        sender_for(delivery.channel).send(message_of(delivery.notification))
+    except TransportError as error:
+        delivery.error = f"Attempt {delivery.attempts}: {error}"
+        if final or error.permanent:
+            delivery.state = DeliveryState.FAILED
+            if error.permanent and not final:
+                delivery.error += " Not retried: the receiver refused this message."
+        else:
+            intervals = settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS
+            wait = intervals[min(delivery.attempts, len(intervals)) - 1]
+            delivery.error += f" Tried again in {wait} s."
+        log.warning("delivery %s of notification %s through %s: %s", delivery.pk,
+                    delivery.notification_id, delivery.channel, delivery.error)
+    else:
+        delivery.state = DeliveryState.SENT
+        delivery.sent_at = delivery.attempted_at
+        delivery.error = ""
+    delivery.save(update_fields=["state", "attempts", "attempted_at", "sent_at", "error"])
+    return delivery
+
+
+def run_delivery(delivery_id: int, retries_left: int) -> None:
+    """The job's work: one attempt; DeliveryFailed while a retry should follow."""
+    delivery = Delivery.objects.select_related("channel", "notification__tenant").get(
+        pk=delivery_id)
+    attempt(delivery, final=retries_left == 0)
+    if delivery.state == DeliveryState.PENDING:
+        raise DeliveryFailed(delivery.error)
+
+
+def enqueue_delivery(delivery: Delivery) -> None:
+    intervals = settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS
+    django_rq.get_queue(settings.CONTROL_QUEUE).enqueue(
+        "notifications.jobs.deliver", delivery.pk, job_id=f"lockstep-delivery-{delivery.pk}",
+        retry=Retry(max=len(intervals), interval=intervals), job_timeout=120)
