@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import mail
 from rq.job import Job
 
+from console import settings as production
 from console.models import Tenant
 from notifications import delivering
 from notifications.models import Delivery, DeliveryState, Kind
@@ -55,24 +56,34 @@ def test_a_slack_webhook_receives_text(receiver, make_channel, control_queue,
         f"<{settings.LOCKSTEP_CONSOLE_URL}/services/7/|Open in Lockstep>")}]
 
 
-def test_a_webhook_that_answers_500_is_retried_and_the_error_says_what_it_answered(
+def test_a_webhook_that_answers_500_first_gets_the_same_payload_again(
         receiver, make_channel, control_queue, django_capture_on_commit_callbacks):
     receiver.answers = [500]
     channel = make_channel(receiver.url, [Kind.RPO_BREACH], tenant="acme")
     with django_capture_on_commit_callbacks(execute=True):
         notify(*breach_of_acme())
-    delivery = Delivery.objects.get(channel=channel)
-    # The job carries the production back-off (the test settings retry at once).
-    job = Job.fetch(f"lockstep-delivery-{delivery.pk}", connection=django_rq.get_connection(control_queue))
-    assert job.retries_left == len(settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS)
-    assert job.retry_intervals == settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS
-
     work_control()
 
     assert len(receiver.requests) == 2
     assert receiver.bodies()[0] == receiver.bodies()[1]
-    delivery.refresh_from_db()
-    assert (delivery.state, delivery.attempts) == (DeliveryState.SENT, 2)
+    delivery = Delivery.objects.get(channel=channel)
+    assert (delivery.state, delivery.attempts, delivery.error) == (DeliveryState.SENT, 2, "")
+
+
+def test_each_delivery_job_retries_with_the_production_back_off(
+        make_channel, control_queue, settings, django_capture_on_commit_callbacks):
+    # The test settings retry at once; production waits 10, 60 and 300 s.
+    assert production.LOCKSTEP_NOTIFY_RETRY_INTERVALS == [10, 60, 300]
+    settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS = production.LOCKSTEP_NOTIFY_RETRY_INTERVALS
+    channel = make_channel("http://hooks.example/", [Kind.RPO_BREACH], tenant="acme")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(*breach_of_acme())
+
+    delivery = Delivery.objects.get(channel=channel)
+    job = Job.fetch(f"lockstep-delivery-{delivery.pk}",
+                    connection=django_rq.get_connection(control_queue))
+    assert (job.origin, job.retries_left, job.retry_intervals) == (
+        control_queue, 3, [10, 60, 300])
 
 
 def test_a_failed_attempt_is_recorded_with_the_url_the_answer_and_the_next_try(
@@ -100,7 +111,8 @@ def test_a_refusal_is_not_retried(receiver, make_channel, control_queue,
     delivery = Delivery.objects.get(channel=channel)
     assert delivery.state == DeliveryState.FAILED
     assert delivery.error == (f"Attempt 1: The webhook {receiver.url} answered 404 Not "
-                              "Found: no such hook. Not retried: the receiver refused this message.")
+                              "Found: no such hook. Not retried: the receiver refused this "
+                              "message.")
 
 
 def test_a_receiver_that_is_not_there_fails_after_every_retry(
