@@ -224,6 +224,9 @@ LOCKSTEP_NOTIFY_RETRY_INTERVALS = [
 ]
 # How long a webhook may take to answer, in seconds.
 LOCKSTEP_WEBHOOK_TIMEOUT = float(env_str("LOCKSTEP_WEBHOOK_TIMEOUT", "10"))
+# Webhooks on loopback and private networks are refused unless this is set: anyone who
+# may add a channel would otherwise reach, through the workers, what only they can reach.
+LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE")
 
 # One RQ queue per site, named after its cluster: a round's snapshot runs on its
 # source's queue, its copies on its target's (pull) or source's (push), whichever

@@ -55,7 +55,7 @@ def attempt(delivery: Delivery, final: bool) -> Delivery:
         if final or error.permanent:
             delivery.state = DeliveryState.FAILED
             if error.permanent and not final:
-                delivery.error += " Not retried: the receiver refused this message."
+                delivery.error += " Not retried: another try cannot change that."
         else:
             intervals = settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS
             wait = intervals[min(delivery.attempts, len(intervals)) - 1]
@@ -72,8 +72,10 @@ def attempt(delivery: Delivery, final: bool) -> Delivery:
 
 def run_delivery(delivery_id: int, retries_left: int) -> None:
     """The job's work: one attempt; DeliveryFailed while a retry should follow."""
-    delivery = Delivery.objects.select_related("channel", "notification__tenant").get(
-        pk=delivery_id)
+    delivery = Delivery.objects.select_related("channel", "notification__tenant").filter(
+        pk=delivery_id).first()
+    if delivery is None:
+        return  # its channel was deleted meanwhile, and its log with it
     attempt(delivery, final=retries_left == 0)
     if delivery.state == DeliveryState.PENDING:
         raise DeliveryFailed(delivery.error)

@@ -2,10 +2,13 @@
 one method, `send`, that raises TransportError in words the channel's owner can act on
 (which server or URL, what it answered) and says whether trying again may help."""
 
+import ipaddress
 import json
 import smtplib
+import socket
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -73,6 +76,8 @@ class Webhook:
                 "tenant": message.tenant, "created_at": message.created_at}
 
     def send(self, message: Message) -> None:
+        if not settings.LOCKSTEP_WEBHOOK_ALLOW_PRIVATE:
+            self._refuse_private()
         timeout = settings.LOCKSTEP_WEBHOOK_TIMEOUT
         try:
             answer = requests.post(self.url, data=json.dumps(self.payload(message)),
@@ -95,6 +100,24 @@ class Webhook:
                 + (f": {said}." if said else "."),
                 permanent=answer.status_code < 500
                 and answer.status_code not in RETRIABLE_STATUSES)
+
+
+    def _refuse_private(self) -> None:
+        """Whoever may add a channel (a tenant user) would otherwise make the console's
+        workers call, and read the answers of, services only they can reach."""
+        host = urlsplit(self.url).hostname or ""
+        try:
+            found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except OSError as error:
+            raise TransportError(f"The webhook {self.url} names a host that cannot be "
+                                 f"found: {error.strerror or error}.") from error
+        private = sorted(address for address in found
+                         if not ipaddress.ip_address(address.split("%")[0]).is_global)
+        if private:
+            raise TransportError(
+                f"The webhook {self.url} points to the private address "
+                f"{', '.join(private)}: the console calls only public addresses unless "
+                "LOCKSTEP_WEBHOOK_ALLOW_PRIVATE is set.", permanent=True)
 
 
 class Slack(Webhook):

@@ -1,6 +1,7 @@
 """Deliveries through real receivers: a webhook on loopback that gets the JSON or Slack
 payload, answers 500 once and gets the retry; a refusal that no retry can change; a
-receiver that is not there; e-mail through Django's mail backend (locmem in tests)."""
+receiver that is not there; a private address refused; e-mail through Django's mail
+backend (locmem in tests)."""
 
 import django_rq
 import pytest
@@ -111,8 +112,8 @@ def test_a_refusal_is_not_retried(receiver, make_channel, control_queue,
     delivery = Delivery.objects.get(channel=channel)
     assert delivery.state == DeliveryState.FAILED
     assert delivery.error == (f"Attempt 1: The webhook {receiver.url} answered 404 Not "
-                              "Found: no such hook. Not retried: the receiver refused this "
-                              "message.")
+                              "Found: no such hook. Not retried: another try cannot change "
+                              "that.")
 
 
 def test_a_receiver_that_is_not_there_fails_after_every_retry(
@@ -169,3 +170,33 @@ def test_a_notification_without_a_tenant_reaches_role_channels_only(make_channel
     notification = notify(Kind.CLUSTER_UNREACHABLE, "east is unreachable")
 
     assert [delivery.channel for delivery in notification.deliveries.all()] == [operators]
+
+
+def test_a_webhook_on_a_private_address_is_refused_unless_allowed(receiver, make_channel,
+                                                                  settings):
+    settings.LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = False  # production's default
+    channel = make_channel(receiver.url, [Kind.RPO_BREACH], tenant="acme")
+    notification = notify(*breach_of_acme())
+
+    delivery = delivering.attempt(Delivery.objects.get(notification=notification,
+                                                       channel=channel), final=False)
+
+    assert receiver.requests == []
+    assert delivery.state == DeliveryState.FAILED
+    assert delivery.error == (
+        f"Attempt 1: The webhook {receiver.url} points to the private address 127.0.0.1: "
+        "the console calls only public addresses unless LOCKSTEP_WEBHOOK_ALLOW_PRIVATE is "
+        "set. Not retried: another try cannot change that.")
+
+
+def test_the_delivery_of_a_channel_deleted_meanwhile_is_dropped(
+        receiver, make_channel, control_queue, django_capture_on_commit_callbacks):
+    channel = make_channel(receiver.url, [Kind.RPO_BREACH], tenant="acme")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(*breach_of_acme())
+    channel.delete()
+
+    work_control()
+
+    assert receiver.requests == []
+    assert django_rq.get_queue(control_queue).failed_job_registry.count == 0
