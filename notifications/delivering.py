@@ -3,14 +3,20 @@
 Each delivery is an RQ job on the control queue (notifications/jobs.py) with RQ's own
 retries after LOCKSTEP_NOTIFY_RETRY_INTERVALS: a failure that may pass leaves the delivery
 pending with the error and when it is tried next; the last attempt, or a refusal that
-no retry can change, fails it for good.
+no retry can change, fails it for good. A pending delivery whose job is gone (Redis was
+away when it was enqueued, a worker died running it) is enqueued again by the
+scheduler's pass.
 """
 
 import logging
+from datetime import datetime, timedelta
 
 import django_rq
 from django.conf import settings
+from django.db.models import Q
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from console import clock
 from notifications.models import Channel, Delivery, DeliveryState, Notification, Transport
@@ -18,6 +24,12 @@ from notifications.transports import Email, Message, Slack, TransportError, Webh
 from notifications.transports import Transport as Sender
 
 log = logging.getLogger(__name__)
+
+# A job waits in the queue, runs, or waits for its retry: alive.
+ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# How long a pending delivery stays quiet before its job is looked for: one just recorded
+# is enqueued after its commit.
+LOST_AFTER = timedelta(minutes=1)
 
 
 class DeliveryFailed(Exception):
@@ -81,8 +93,33 @@ def run_delivery(delivery_id: int, retries_left: int) -> None:
         raise DeliveryFailed(delivery.error)
 
 
+def job_id(delivery: Delivery) -> str:
+    return f"lockstep-delivery-{delivery.pk}"
+
+
 def enqueue_delivery(delivery: Delivery) -> None:
     intervals = settings.LOCKSTEP_NOTIFY_RETRY_INTERVALS
     django_rq.get_queue(settings.CONTROL_QUEUE).enqueue(
-        "notifications.jobs.deliver", delivery.pk, job_id=f"lockstep-delivery-{delivery.pk}",
+        "notifications.jobs.deliver", delivery.pk, job_id=job_id(delivery),
         retry=Retry(max=len(intervals), interval=intervals), job_timeout=120)
+
+
+def _job_alive(delivery: Delivery) -> bool:
+    try:
+        job = Job.fetch(job_id(delivery),
+                        connection=django_rq.get_connection(settings.CONTROL_QUEUE))
+    except NoSuchJobError:
+        return False
+    return job.get_status() in ALIVE
+
+
+def resume_lost_deliveries(now: datetime) -> list[Delivery]:
+    """Enqueue again each pending delivery, quiet for LOST_AFTER, whose job is gone."""
+    quiet = now - LOST_AFTER
+    resumed = []
+    for delivery in Delivery.objects.filter(state=DeliveryState.PENDING).filter(
+            Q(attempted_at__lt=quiet) | Q(attempted_at__isnull=True, created_at__lt=quiet)):
+        if not _job_alive(delivery):
+            enqueue_delivery(delivery)
+            resumed.append(delivery)
+    return resumed

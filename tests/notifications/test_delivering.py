@@ -3,6 +3,8 @@ payload, answers 500 once and gets the retry; a refusal that no retry can change
 receiver that is not there; a private address refused; e-mail through Django's mail
 backend (locmem in tests)."""
 
+from datetime import timedelta
+
 import django_rq
 import pytest
 from django.conf import settings
@@ -200,3 +202,23 @@ def test_the_delivery_of_a_channel_deleted_meanwhile_is_dropped(
 
     assert receiver.requests == []
     assert django_rq.get_queue(control_queue).failed_job_registry.count == 0
+
+
+def test_a_delivery_whose_job_was_lost_is_enqueued_again(
+        receiver, make_channel, control_queue, django_capture_on_commit_callbacks):
+    channel = make_channel(receiver.url, [Kind.RPO_BREACH], tenant="acme")
+    # Recorded, but never enqueued: Redis was away at the commit.
+    notification = notify(*breach_of_acme())
+    delivery = Delivery.objects.get(notification=notification, channel=channel)
+    now = delivery.created_at
+    later = now + delivering.LOST_AFTER + timedelta(seconds=1)
+
+    with django_capture_on_commit_callbacks(execute=True):  # django-rq enqueues on commit
+        assert delivering.resume_lost_deliveries(now) == []  # just recorded: coming
+        assert delivering.resume_lost_deliveries(later) == [delivery]
+    assert delivering.resume_lost_deliveries(later) == []  # its job waits in the queue
+    work_control()
+
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.SENT
+    assert len(receiver.requests) == 1
