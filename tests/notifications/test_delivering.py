@@ -12,6 +12,7 @@ from django.core import mail
 from rq.job import Job
 
 from console import settings as production
+from console.demo import seed_demo_channel
 from console.models import Tenant
 from notifications import delivering
 from notifications.models import Delivery, DeliveryState, Kind
@@ -222,3 +223,16 @@ def test_a_delivery_whose_job_was_lost_is_enqueued_again(
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SENT
     assert len(receiver.requests) == 1
+
+
+def test_the_demos_operators_channel_is_seeded_once_and_mails_through_the_backend(
+        control_queue, django_capture_on_commit_callbacks):
+    channel = seed_demo_channel()
+    assert seed_demo_channel() == channel
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(Kind.CLUSTER_UNREACHABLE, "east is unreachable")
+    work_control()
+
+    [sent] = mail.outbox
+    assert (sent.to, sent.subject) == (["oncall@lockstep.invalid"],
+                                       "[Lockstep] east is unreachable")
