@@ -90,7 +90,10 @@ def notify(kind: Kind, subject: str, body: str = "", link: str = "",
                                                    body=body, link=link, tenant_id=tenant_id)
         deliveries = [Delivery.objects.create(notification=notification, channel=channel)
                       for channel in channels_for(notification)]
-        transaction.on_commit(lambda: _send_after_commit(notification, deliveries))
+        # Robust: when the caller's transaction commits (a switchover's end), a failure
+        # here is logged and never reaches it.
+        transaction.on_commit(lambda: _send_after_commit(notification, deliveries),
+                              robust=True)
     return notification
 
 
@@ -103,7 +106,8 @@ def send_test(channel: Channel, request: HttpRequest) -> Delivery:
             kind=Kind.TEST, subject=f"Test of the channel {channel.name}",
             body=f"{by} sent this test from the console. If you read it, the channel "
                  f"{channel.name} ({channel.get_transport_display()}) works.",
-            link=reverse("notification-channel", args=[channel.pk]), tenant_id=channel.tenant_id)
+            link=reverse("notification-channel", args=[channel.pk]),
+            tenant_id=channel.tenant_id)
         delivery = Delivery.objects.create(notification=notification, channel=channel)
     attempt(delivery, final=True)
     audit.record(request, "notifications.channel.test", channel,
