@@ -12,6 +12,7 @@ from django.db.models import F
 from backups.events import publish_round, publish_task
 from backups.models import FINAL_STATES, DataSetTask, Round, RoundState, Service, TaskState
 from console import clock
+from notifications import reports
 
 R, T = RoundState, TaskState
 
@@ -75,6 +76,8 @@ def move_round(round_: Round, to: str, reason: str | None = None, *,
         # A final round has no open task: its tasks end with it.
         end_open_tasks(round_, T.FAILED if to == R.FAILED else T.CANCELLED, reason or "")
     publish_round(round_)
+    if to in (R.FAILED, R.CRASH_CONSISTENT):
+        reports.round_ended(round_)
     return True
 
 

@@ -21,6 +21,7 @@ from console.pairing import pair
 from console.roles import Role
 from minicluster.layout import CONSOLE_USER, HOST, SITES, SNAPSHOT_ROOT, Layout
 from minicluster.services import hiveserver2_client
+from notifications.models import CHOSEN_KINDS, Channel, Transport
 from userdata.applying import apply_differences
 from userdata.comparison import compare
 from userdata.directories import read_directory
@@ -38,6 +39,7 @@ SERVICE_NAME = "bill clearing"
 DEMO_PEOPLE = [("alice", "Alice Liddell", "2001"), ("bob", "Bob Marley", "2002"),
                ("carol", "Carol Shaw", "2003"), ("dave", "Dave Cutler", "2004")]
 DEMO_TENANT_GID = "3001"
+DEMO_CHANNEL = "operators on call (demo)"
 
 
 def demo_passwords(var_dir: Path) -> dict[str, str]:
@@ -144,3 +146,13 @@ def seed_bill_clearing(layout: Layout, by: str = "admin") -> Service:
         first_moment=next_whole_minute(timezone.now()) + timedelta(minutes=1),
         period=timedelta(minutes=5), retention=12,
     ), by=by)
+
+
+def seed_demo_channel() -> Channel:
+    """An e-mail channel of the operators for every kind: with the console mail backend
+    (the demo's), each notification's e-mail shows in the workers' logs."""
+    return Channel.objects.get_or_create(name=DEMO_CHANNEL, defaults={
+        "transport": Transport.EMAIL, "target": "oncall@lockstep.invalid",
+        "role": Role.OPERATOR.value, "kinds": [kind.value for kind in CHOSEN_KINDS],
+        "created_by": "admin"})[0]
+

@@ -23,6 +23,7 @@ NAV = [
     NavItem("Rounds", "rounds", tuple(Role)),
     NavItem("Failover", "failover", (Role.ADMINISTRATOR, Role.OPERATOR)),
     NavItem("User data", "userdata", tuple(Role)),
+    NavItem("Notifications", "notifications", tuple(Role)),
     NavItem("Users", "users", (Role.ADMINISTRATOR,)),
     NavItem("Tenants", "tenants", (Role.ADMINISTRATOR,)),
     NavItem("API tokens", "tokens", (Role.ADMINISTRATOR,)),
@@ -41,5 +42,6 @@ def navigation(request: HttpRequest) -> dict:
             continue
         url = reverse(item.url_name)
         active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active})
+        items.append({"name": item.url_name, "label": item.label, "url": url,
+                      "active": active})
     return {"nav_items": items}

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backups",
     "failover",
     "userdata",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "console.navigation.navigation",
                 "console.heartbeats.health",
                 "failover.prompts.prompt_banner",
+                "notifications.access.unread",
             ],
         },
     },
@@ -201,6 +203,30 @@ LOCKSTEP_FAILOVER_WINDOW = float(env_str("LOCKSTEP_FAILOVER_WINDOW", "86400"))
 # How many seconds a failover waits for the rounds it stopped to stop writing to the
 # secondary before it gives up for now (and is resumed later).
 LOCKSTEP_FAILOVER_ROUND_WAIT = float(env_str("LOCKSTEP_FAILOVER_ROUND_WAIT", "120"))
+
+# Notifications (notifications/): e-mails go through Django's mail backend, the console
+# backend by default, which writes them to the log (the demo); set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST (…) for real mail.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = float(env_str("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lockstep@localhost")
+# Where people reach the console: e-mails and webhooks link to its pages from here.
+LOCKSTEP_CONSOLE_URL = env_str("LOCKSTEP_CONSOLE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A delivery that fails for a reason that may pass (a webhook answering 500, a mail
+# server away) is tried again after these many seconds, one retry each.
+LOCKSTEP_NOTIFY_RETRY_INTERVALS = [
+    int(seconds) for seconds in env_str("LOCKSTEP_NOTIFY_RETRY_INTERVALS", "10,60,300").split(",")
+]
+# How long a webhook may take to answer, in seconds.
+LOCKSTEP_WEBHOOK_TIMEOUT = float(env_str("LOCKSTEP_WEBHOOK_TIMEOUT", "10"))
+# Webhooks on loopback and private networks are refused unless this is set: anyone who
+# may add a channel would otherwise reach, through the workers, what only they can reach.
+LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE")
 
 # One RQ queue per site, named after its cluster: a round's snapshot runs on its
 # source's queue, its copies on its target's (pull) or source's (push), whichever

@@ -36,6 +36,7 @@ urlpatterns = [
     path("rounds/<id:pk>/retry/", round_views.round_retry, name="round-retry"),
     path("failover/", include("failover.urls")),
     path("userdata/", include("userdata.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", include("console.api_urls")),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),

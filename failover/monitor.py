@@ -47,6 +47,7 @@ from failover.probes import (
 from failover.prompts import close_recovered, open_prompt, prompted, update_at_risk
 from failover.reversal import fence_returning
 from failover.status import record_status
+from notifications import reports
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +164,14 @@ class Monitor:
                                clients_reporting(watch))
         publish_status(status)
         self._fence_if_returning(cluster, identity)
+        # Reachability changes with the fault, not with each probe: a cluster that flaps
+        # is lost once and back once.
+        if change == Change.BEGAN:
+            reports.cluster_unreachable(cluster, checks)
         if change == Change.ENDED:
             assert timer.recovered_from is not None  # set when a fault ends
             since = timer.recovered_from.wall
+            reports.cluster_back(cluster, f"{since:%Y-%m-%d %H:%M:%S %Z}")
             close_recovered(cluster, f"{cluster} answered every probe from "
                                      f"{since:%Y-%m-%d %H:%M:%S %Z} on, for "
                                      f"{self.recovery:g} s without a break: the fault is over.")

@@ -20,6 +20,7 @@ from console.roles import Role, has_role
 from failover.events import publish_prompt
 from failover.models import FaultPrompt, PromptState
 from failover.transitions import move_prompt
+from notifications import reports
 
 S = PromptState
 # Who receives prompts and decides them.
@@ -59,6 +60,7 @@ def open_prompt(pairing: Pairing, fault_since: datetime, evidence: dict,
     except IntegrityError:  # the one open prompt per cluster
         return None
     publish_prompt(prompt)
+    reports.prompt_opened(prompt)
     return prompt
 
 

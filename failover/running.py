@@ -31,6 +31,7 @@ from failover.planned import abandon
 from failover.sequences import steps_of
 from failover.steps import StepConflict
 from failover.transitions import move_switchover
+from notifications import reports
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def _fail(switchover: Switchover, step: str, why: str) -> None:
                            finished_at=clock.now()):
             audit.record(None, "switchover.failed", switchover,
                          outcome=audit.Outcome.FAILED, detail=error, actor_name=switchover.by)
+            reports.switchover_ended(switchover)
     publish_switchover(switchover)
 
 
@@ -187,6 +189,7 @@ def _finish(switchover: Switchover) -> None:
             audit.record(None, "switchover.done", switchover, actor_name=switchover.by,
                          detail=", ".join(f"{step} {at}" for step, at in
                                           switchover.steps.items()))
+            reports.switchover_ended(switchover)
     publish_switchover(switchover)
     if undone is not None:
         publish_switchover(undone)

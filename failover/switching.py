@@ -35,6 +35,7 @@ from failover.models import (
 from failover.release import enqueue_release
 from failover.running import enqueue_switchover
 from failover.transitions import move_prompt, move_switchover
+from notifications import reports
 
 Run = Callable[[Switchover], None]
 # How recent the monitor's probe of both clusters must be for a planned switchover.
@@ -69,6 +70,7 @@ def _check_decision(typed_name: str, primary_after: Cluster, reason: str) -> Non
 
 def _start(run: Run, switchover: Switchover) -> Switchover:
     publish_switchover(switchover)
+    reports.switchover_started(switchover)
     transaction.on_commit(lambda: run(switchover))
     return switchover
 

@@ -1,13 +1,17 @@
-"""Fixtures shared by every suite: the real mini cluster, started once per test run,
-and the console's view of it (registered clusters, a pairing, a tenant's data)."""
+"""Fixtures shared by every suite: the real mini cluster, started once per test run, or
+its Redis alone; the console's view of it (registered clusters, a pairing, a tenant's
+data); a webhook receiver on loopback and notification channels."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import django_rq
@@ -25,6 +29,7 @@ from failover.identity import clear_identity
 from failover.models import ClusterStatus
 from minicluster import services
 from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
+from notifications.models import Channel
 from tests.backups.conftest import wait_for
 
 PASSWORD = "a-long-test-password"
@@ -56,6 +61,19 @@ def minicluster() -> Iterator[Layout]:
     services.up(layout)
     yield layout
     services.down(layout)
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[None]:
+    """The mini cluster's Redis, started on its own if it is not running (and then
+    stopped afterwards)."""
+    layout = settings.MINICLUSTER
+    service = services.redis_service(layout)
+    running = service.probe()
+    services.start(layout, [service])
+    yield
+    if not running:
+        services.stop(layout, service)
 
 
 @pytest.fixture
@@ -225,3 +243,59 @@ def forget_cached_discovery() -> Iterator[None]:
     another's: their databases reuse ids."""
     cache.clear()
     yield
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: records each request, answers with the statuses queued in
+    `answers` (then 200)."""
+
+    url: str
+    requests: list[dict] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(request["body"]) for request in self.requests]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    lock = threading.Lock()
+    found = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            with lock:
+                found.requests.append({"path": self.path, "body": body,
+                                       "content_type": self.headers.get("Content-Type")})
+                status = found.answers.pop(0) if found.answers else 200
+            answer = (b"receiver broke" if status >= 500 else b"no such hook" if status >= 400
+                      else b"ok")
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return  # quiet: the test reads `requests`
+
+    server = ThreadingHTTPServer((HOST, 0), Handler)
+    found.url = f"http://{HOST}:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield found
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def make_channel(db) -> Callable[..., Channel]:
+    def make(target: str, kinds: list[str], transport: str = "webhook",
+             tenant: str | None = None, role: str = "", name: str = "") -> Channel:
+        owner = Tenant.objects.get_or_create(name=tenant)[0] if tenant else None
+        return Channel.objects.create(name=name or f"{transport} {target}"[:100],
+                                      transport=transport, target=target, tenant=owner,
+                                      role=role, kinds=kinds, created_by="ada")
+
+    return make

@@ -30,6 +30,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # run their processes with the production intervals (LOCKSTEP_TASK_RETRY_INTERVALS set).
 if "LOCKSTEP_TASK_RETRY_INTERVALS" not in os.environ:
     LOCKSTEP_TASK_RETRY_INTERVALS = [0, 0, 0]
+if "LOCKSTEP_NOTIFY_RETRY_INTERVALS" not in os.environ:
+    LOCKSTEP_NOTIFY_RETRY_INTERVALS = [0, 0, 0]
+# The tests' webhook receivers listen on loopback.
+LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = True
 
 # A worker process started by a test works on the test database: the one the settings
 # name (SQLite's), else Django's name for it (PostgreSQL's through DATABASE_URL).

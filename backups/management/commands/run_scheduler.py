@@ -6,8 +6,9 @@ records as missed the moments that passed while nothing was running. A pass that
 (the database locked past its timeout, Redis away) is logged and the next pass tries
 again; each pass that completes writes the scheduler's heartbeat. Every 15 s the
 reaper (backups/reaping.py) resumes or fails rounds whose jobs are gone, and hands on any
-switchover whose process died half-way (failover/running.py). SIGTERM ends the loop
-between passes.
+switchover whose process died half-way (failover/running.py), and the RPO watch
+(notifications/rpo.py) notifies each service's breach and recovery, and a notification's
+delivery whose job is gone is enqueued again. SIGTERM ends the loop between passes.
 """
 
 import logging
@@ -19,8 +20,11 @@ from django.db import close_old_connections
 
 from backups.preparing import schedule_due_rounds
 from backups.reaping import reap
+from console import clock
 from console.heartbeats import SCHEDULER, beat
 from failover.running import resume_switchovers
+from notifications.delivering import resume_lost_deliveries
+from notifications.rpo import watch_rpo
 
 log = logging.getLogger(__name__)
 # How often the reaper looks for rounds whose jobs are gone.
@@ -48,6 +52,12 @@ class Command(BaseCommand):
                         self.stdout.write(f"reaper: {done}")
                     for switchover in resume_switchovers():
                         self.stdout.write(f"resumed: {switchover}")
+                    # A verdict moves over minutes (a period, two): judging every
+                    # service each second would only cost queries.
+                    for service, kind in watch_rpo(clock.now()):
+                        self.stdout.write(f"notified: {service} {kind.label}")
+                    for delivery in resume_lost_deliveries(clock.now()):
+                        self.stdout.write(f"enqueued again: {delivery}")
                     reaped_at = time.monotonic()
                 beat(SCHEDULER)
             except Exception:

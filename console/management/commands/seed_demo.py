@@ -1,9 +1,16 @@
-"""`manage.py seed_demo [--print-logins]`: the demo's logins and bill-clearing example."""
+"""`manage.py seed_demo [--print-logins]`: the demo's logins, its operators' e-mail
+notification channel and the bill-clearing example."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from console.demo import DEMO_USERS, demo_passwords, seed_bill_clearing, seed_logins
+from console.demo import (
+    DEMO_USERS,
+    demo_passwords,
+    seed_bill_clearing,
+    seed_demo_channel,
+    seed_logins,
+)
 
 
 class Command(BaseCommand):
@@ -20,5 +27,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {role.value:<15} {username:<10} {passwords[username]}")
             return
         seed_logins(settings.VAR_DIR)
+        seed_demo_channel()
         service = seed_bill_clearing(settings.MINICLUSTER)
         self.stdout.write(f"demo ready: service {service} over {service.pairing}")
