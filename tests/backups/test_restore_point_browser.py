@@ -3,66 +3,37 @@ they were at its moment, a download of one, the diff between two points, and wha
 may not reach (paths outside the point, another tenant's points, a cluster that is down)."""
 
 import html
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from backups.models import RestorePoint, RoundState, Service
-from backups.preparing import run_now
+from backups.models import RestorePoint
 from console.models import AuditEntry
 from console.roles import Role
-from tests.backups.conftest import make_service, site, work
+from tests.backups.conftest import make_service, restore_point_of
 from tests.backups.test_failures import webhdfs_stopped
+from tests.conftest import BROWSED, BROWSED_BILL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOP = "/data/acme/browsed"
-FIRST = b"bill,customer,amount\n1,1,10.00\n"
 SECOND = b"bill,customer,amount\n1,1,12.50\n2,1,3.00\n"
 
 
 @pytest.fixture
-def primary(minicluster, pairing) -> Iterator:
-    """site-a with the browsed directory as the first round will find it."""
-    client = site(minicluster, "site-a")
-    client.delete(TOP, recursive=True)
-    client.write(f"{TOP}/2026-11/bill-0001.csv", FIRST)
-    client.write(f"{TOP}/2026-11/old.csv", b"old\n")
-    client.write(f"{TOP}/keep.csv", b"kept\n")
-    yield client
-    client.delete(TOP, recursive=True)
-
-
-def restore_point_of(service: Service) -> RestorePoint:
-    """A real round of `service`, run to its end: its restore point on site-b."""
-    round_ = run_now(service)
-    work()
-    round_.refresh_from_db()
-    assert round_.state == RoundState.CONSISTENT, round_.reason
-    return round_.restore_point
+def two_points(browsed_service, browsed_files) -> tuple[RestorePoint, RestorePoint]:
+    """A point, then every kind of change on site-a, then another point."""
+    first = restore_point_of(browsed_service)
+    browsed_files.write(f"{BROWSED}/2026-11/bill-0001.csv", SECOND, overwrite=True)
+    browsed_files.delete(f"{BROWSED}/2026-11/old.csv")
+    browsed_files.rename(f"{BROWSED}/keep.csv", f"{BROWSED}/kept.csv")
+    browsed_files.write(f"{BROWSED}/2026-11/bill-0002.csv", b"new\n")
+    return first, restore_point_of(browsed_service)
 
 
 @pytest.fixture
-def service(pairing, queues, primary) -> Service:
-    return make_service(pairing, [("hdfs", TOP)])
-
-
-@pytest.fixture
-def two_points(service, primary) -> tuple[RestorePoint, RestorePoint]:
-    """A point, then every kind of change on the primary, then another point."""
-    first = restore_point_of(service)
-    primary.write(f"{TOP}/2026-11/bill-0001.csv", SECOND, overwrite=True)
-    primary.delete(f"{TOP}/2026-11/old.csv")
-    primary.rename(f"{TOP}/keep.csv", f"{TOP}/kept.csv")
-    primary.write(f"{TOP}/2026-11/bill-0002.csv", b"new\n")
-    return first, restore_point_of(service)
-
-
-@pytest.fixture
-def tina(client, make_user, service):
+def tina(client, make_user, browsed_service):
     client.force_login(make_user("tina", Role.TENANT, tenant="acme"))
     return client
 
@@ -77,41 +48,42 @@ def download_url(point: RestorePoint, path: str) -> str:
     return reverse("restore-point-download", args=[point.pk]) + f"?path={path}"
 
 
-def test_restore_points_are_listed_filtered_by_the_url(tina, service):
-    point = restore_point_of(service)
+def test_restore_points_are_listed_filtered_by_the_url(tina, browsed_service):
+    point = restore_point_of(browsed_service)
     page = tina.get(reverse("restore-points"))
     assert list(page.context["page"]) == [point]
     assert point.name.encode() in page.content
     today = timezone.localdate(point.moment)
-    narrowed = tina.get(reverse("restore-points"), {"service": service.pk,
+    narrowed = tina.get(reverse("restore-points"), {"service": browsed_service.pk,
                                                     "since": str(today), "until": str(today)})
     assert list(narrowed.context["page"]) == [point]
-    assert narrowed.context["query"] == f"service={service.pk}&since={today}&until={today}"
+    assert narrowed.context["query"] == f"service={browsed_service.pk}&since={today}&until={today}"
     later = tina.get(reverse("restore-points"), {"since": str(today + timedelta(days=1))})
     assert list(later.context["page"]) == []
     assert tina.get(reverse("restore-points"), {"since": "yesterday"}).status_code == 400
     assert b"browse its restore points" in tina.get(
-        reverse("service-detail", args=[service.pk])).content
+        reverse("service-detail", args=[browsed_service.pk])).content
 
 
-def test_a_point_lists_its_snapshot_with_size_time_owner_and_breadcrumbs(tina, service):
-    point = restore_point_of(service)
+def test_a_point_lists_its_snapshot_with_size_time_owner_and_breadcrumbs(
+        tina, browsed_service):
+    point = restore_point_of(browsed_service)
     page = tina.get(point_url(point))
     data_set = page.context["data_sets"][0]
     assert data_set.snapshot_path == f"/data/.snapshot/{point.name}/acme/browsed"
     assert point.cluster.name == "site-b" and b"site-b" in page.content
-    listing = tina.get(point_url(point, path=f"{TOP}/2026-11")).context["listing"]
+    listing = tina.get(point_url(point, path=f"{BROWSED}/2026-11")).context["listing"]
     assert [(e.name, e.directory, e.length) for e in listing.entries] == [
-        ("bill-0001.csv", False, len(FIRST)), ("old.csv", False, 4)]
+        ("bill-0001.csv", False, len(BROWSED_BILL)), ("old.csv", False, 4)]
     assert listing.entries[0].owner and listing.entries[0].modified <= point.moment
-    assert listing.crumbs == [(TOP, TOP), ("2026-11", f"{TOP}/2026-11")]
-    top = tina.get(point_url(point, path=TOP))
+    assert listing.crumbs == [(BROWSED, BROWSED), ("2026-11", f"{BROWSED}/2026-11")]
+    top = tina.get(point_url(point, path=BROWSED))
     assert [e.name for e in top.context["listing"].entries] == ["2026-11", "keep.csv"]
-    assert f"{len(FIRST)} bytes".encode() in tina.get(
-        point_url(point, path=f"{TOP}/2026-11")).content
+    assert f"{len(BROWSED_BILL)} bytes".encode() in tina.get(
+        point_url(point, path=f"{BROWSED}/2026-11")).content
 
 
-def test_a_point_shows_its_tables_and_their_files(tina, pairing, queues, tenant_data, primary):
+def test_a_point_shows_its_tables_and_their_files(tina, pairing, queues, tenant_data):
     tables = make_service(pairing, [("hive", tenant_data.customers)], name="customers")
     point = restore_point_of(tables)
     page = tina.get(point_url(point))
@@ -125,16 +97,16 @@ def test_a_point_shows_its_tables_and_their_files(tina, pairing, queues, tenant_
 
 def test_a_download_is_the_file_as_it_was_at_its_moment_and_is_audited(tina, two_points):
     first, second = two_points
-    response = tina.get(download_url(first, f"{TOP}/2026-11/bill-0001.csv"))
+    response = tina.get(download_url(first, f"{BROWSED}/2026-11/bill-0001.csv"))
     assert response.streaming
-    assert b"".join(response.streaming_content) == FIRST
+    assert b"".join(response.streaming_content) == BROWSED_BILL
     assert response["Content-Disposition"] == 'attachment; filename="bill-0001.csv"'
-    assert response["Content-Length"] == str(len(FIRST))
-    assert b"".join(tina.get(download_url(second, f"{TOP}/2026-11/bill-0001.csv"))
+    assert response["Content-Length"] == str(len(BROWSED_BILL))
+    assert b"".join(tina.get(download_url(second, f"{BROWSED}/2026-11/bill-0001.csv"))
                     .streaming_content) == SECOND
     entry = AuditEntry.objects.filter(action="restore_point.download").earliest("pk")
     assert entry.actor_name == "tina" and entry.outcome == "success"
-    assert f"{TOP}/2026-11/bill-0001.csv" in entry.detail and first.name in entry.object_repr
+    assert f"{BROWSED}/2026-11/bill-0001.csv" in entry.detail and first.name in entry.object_repr
 
 
 def test_comparing_two_points_shows_the_snapshot_diff(tina, two_points):
@@ -144,23 +116,23 @@ def test_comparing_two_points_shows_the_snapshot_diff(tina, two_points):
     assert (comparison.older, comparison.newer) == (first, second)
     changes = {(c.kind, c.path, c.target) for c in comparison.changes}
     # A rewritten file is a new file in HDFS: the diff lists it deleted and created.
-    assert {("modified", f"{TOP}/2026-11", None),
-            ("deleted", f"{TOP}/2026-11/bill-0001.csv", None),
-            ("created", f"{TOP}/2026-11/bill-0001.csv", None),
-            ("deleted", f"{TOP}/2026-11/old.csv", None),
-            ("created", f"{TOP}/2026-11/bill-0002.csv", None),
-            ("renamed", f"{TOP}/keep.csv", f"{TOP}/kept.csv")} <= changes
+    assert {("modified", f"{BROWSED}/2026-11", None),
+            ("deleted", f"{BROWSED}/2026-11/bill-0001.csv", None),
+            ("created", f"{BROWSED}/2026-11/bill-0001.csv", None),
+            ("deleted", f"{BROWSED}/2026-11/old.csv", None),
+            ("created", f"{BROWSED}/2026-11/bill-0002.csv", None),
+            ("renamed", f"{BROWSED}/keep.csv", f"{BROWSED}/kept.csv")} <= changes
     assert {c.root for c in comparison.changes} == {"/data"}
     # Only the service's own subtree of the shared root.
-    assert all(c.path.startswith(TOP) for c in comparison.changes)
+    assert all(c.path.startswith(BROWSED) for c in comparison.changes)
     assert b"renamed" in page.content
 
 
 def test_comparing_refuses_unknown_names_and_other_services_points(
-        tina, service, pairing, queues, primary):
-    primary.write("/data/acme/other/x.csv", b"x\n", overwrite=True)
+        tina, browsed_service, pairing, queues, browsed_files):
+    browsed_files.write("/data/acme/other/x.csv", b"x\n", overwrite=True)
     other = make_service(pairing, [("hdfs", "/data/acme/other")], name="other")
-    point, foreign = restore_point_of(service), restore_point_of(other)
+    point, foreign = restore_point_of(browsed_service), restore_point_of(other)
     url = reverse("restore-point-compare", args=[point.pk])
     unknown = tina.get(url, {"with": "lockstep-nothing"})
     assert unknown.status_code == 400
@@ -168,15 +140,15 @@ def test_comparing_refuses_unknown_names_and_other_services_points(
     different = tina.get(url, {"with": foreign.name})
     assert different.status_code == 400
     assert b"only two points of one service can be compared" in different.content
-    primary.delete("/data/acme/other", recursive=True)
+    browsed_files.delete("/data/acme/other", recursive=True)
 
 
-OUTSIDE = (f"{TOP}/../globex/ledger", "/data/globex/ledger", f"/data/.snapshot/x{TOP}",
-           "data/acme", "/data", f"{TOP}-not/x")
+OUTSIDE = (f"{BROWSED}/../globex/ledger", "/data/globex/ledger", f"/data/.snapshot/x{BROWSED}",
+           "data/acme", "/data", f"{BROWSED}-not/x")
 
 
-def test_paths_outside_the_point_are_refused_and_audited(tina, service):
-    point = restore_point_of(service)
+def test_paths_outside_the_point_are_refused_and_audited(tina, browsed_service):
+    point = restore_point_of(browsed_service)
     for path in OUTSIDE:
         browse = tina.get(point_url(point), {"path": path})
         assert browse.status_code == 400 and browse.context["refusal"], path
@@ -189,23 +161,25 @@ def test_paths_outside_the_point_are_refused_and_audited(tina, service):
                                                 {"path": "/data/globex/ledger"}).content
 
 
-def test_another_tenant_finds_no_point_and_an_operator_sees_all(client, make_user, service):
-    point = restore_point_of(service)
+def test_another_tenant_finds_no_point_and_an_operator_sees_all(
+        client, make_user, browsed_service):
+    point = restore_point_of(browsed_service)
     client.force_login(make_user("gil", Role.TENANT, tenant="globex"))
     assert list(client.get(reverse("restore-points")).context["page"]) == []
-    for url in (point_url(point), download_url(point, f"{TOP}/keep.csv"),
+    for url in (point_url(point), download_url(point, f"{BROWSED}/keep.csv"),
                 reverse("restore-point-compare", args=[point.pk])):
         assert client.get(url).status_code == 404
     client.force_login(make_user("otto", Role.OPERATOR))
-    assert client.get(download_url(point, f"{TOP}/keep.csv")).status_code == 200
+    assert client.get(download_url(point, f"{BROWSED}/keep.csv")).status_code == 200
     client.logout()
     assert client.get(point_url(point)).status_code == 302  # to the login page
 
 
-def test_a_cluster_that_does_not_answer_is_named_with_its_endpoint(tina, service, minicluster):
-    point = restore_point_of(service)
+def test_a_cluster_that_does_not_answer_is_named_with_its_endpoint(
+        tina, browsed_service, minicluster):
+    point = restore_point_of(browsed_service)
     with webhdfs_stopped(minicluster, "site-b"):
-        page = tina.get(point_url(point, path=TOP))
+        page = tina.get(point_url(point, path=BROWSED))
     assert page.status_code == 503
     port = minicluster.webhdfs_url("site-b").rsplit(":", 1)[1]
     text = html.unescape(page.content.decode())
