@@ -1,4 +1,5 @@
-"""Rounds and restore points: their pages, live over the console's websocket."""
+"""Rounds: their list and pages, live over the console's websocket; run now, cancel, retry,
+and the dry run of a service's next round."""
 
 from django.conf import settings
 from django.contrib import messages
