@@ -9,7 +9,7 @@ point's data sets would read another tenant's files from the same snapshot.
 """
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,7 +85,7 @@ class Download:
     name: str
     path: str  # normalised
     length: int
-    chunks: Iterator[bytes]
+    chunks: Generator[bytes, None, None]
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def open_file(point: RestorePoint, path: str) -> Download:
     if status["type"] != "FILE":
         raise BrowseRefused(f"{located.path} is a directory: open it to list its files.")
 
-    def chunks() -> Iterator[bytes]:
+    def chunks() -> Generator[bytes, None, None]:
         # Opened when the response starts sending and closed when it ends (or the
         # browser goes away): at most one chunk is ever held here.
         with client.read(located.in_snapshot, chunk_size=DOWNLOAD_CHUNK) as stream:

@@ -1,9 +1,12 @@
 """Restore points: the list, one point's browser, a file's download and the comparison of
 two points. backups/browsing.py reads the clusters; these parse, scope and render."""
 
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -104,9 +107,30 @@ def point_download(request: HttpRequest, pk: int) -> HttpResponseBase:
                  detail=f"{download.path} ({download.length} bytes) from {point.cluster}")
     # None only for an inline response without a file name, never for an attachment.
     disposition = content_disposition_header(True, download.name) or "attachment"
-    return StreamingHttpResponse(download.chunks, content_type="application/octet-stream",
+    return StreamingHttpResponse(_as_served(request, download.chunks),
+                                 content_type="application/octet-stream",
                                  headers={"Content-Length": str(download.length),
                                           "Content-Disposition": disposition})
+
+
+def _as_served(request: HttpRequest, chunks: Generator[bytes, None, None]
+               ) -> Iterator[bytes] | AsyncIterator[bytes]:
+    """The chunks as the server can send them one at a time: under ASGI (daphne, as the
+    console is served) Django would read a synchronous iterator whole into memory before
+    sending it, so there each chunk is read in a worker thread as it is sent."""
+    if not isinstance(request, ASGIRequest):
+        return chunks
+    def read() -> bytes | None:
+        return next(chunks, None)
+
+    async def each() -> AsyncIterator[bytes]:
+        try:
+            while (chunk := await sync_to_async(read, thread_sensitive=False)()) is not None:
+                yield chunk
+        finally:  # a browser gone mid-file closes the cluster's stream too
+            await sync_to_async(chunks.close, thread_sensitive=False)()
+
+    return each()
 
 
 @require_GET

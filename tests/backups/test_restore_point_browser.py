@@ -3,12 +3,16 @@ they were at its moment, a download of one, the diff between two points, and wha
 may not reach (paths outside the point, another tenant's points, a cluster that is down)."""
 
 import html
+import os
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
+from backups.browsing import DOWNLOAD_CHUNK
 from backups.models import RestorePoint
 from console.models import AuditEntry
 from console.roles import Role
@@ -107,6 +111,28 @@ def test_a_download_is_the_file_as_it_was_at_its_moment_and_is_audited(tina, two
     entry = AuditEntry.objects.filter(action="restore_point.download").earliest("pk")
     assert entry.actor_name == "tina" and entry.outcome == "success"
     assert f"{BROWSED}/2026-11/bill-0001.csv" in entry.detail and first.name in entry.object_repr
+
+
+def test_a_large_file_is_sent_a_chunk_at_a_time_under_wsgi_and_asgi(
+        tina, make_user, browsed_service, browsed_files):
+    """Never read whole: daphne serves the console, and Django reads a synchronous
+    iterator whole under ASGI."""
+    big = os.urandom(3 * DOWNLOAD_CHUNK + 5)
+    browsed_files.write(f"{BROWSED}/big.bin", big)
+    point = restore_point_of(browsed_service)
+    url = download_url(point, f"{BROWSED}/big.bin")
+    chunks = list(tina.get(url).streaming_content)
+    assert len(chunks) >= 4 and b"".join(chunks) == big
+    asgi = AsyncClient()
+    async_to_sync(asgi.aforce_login)(make_user("tina", Role.TENANT, tenant="acme"))
+    response = async_to_sync(asgi.get)(url)
+    assert response.is_async
+
+    async def received() -> list[bytes]:
+        return [chunk async for chunk in response.streaming_content]
+
+    chunks = async_to_sync(received)()
+    assert len(chunks) >= 4 and b"".join(chunks) == big
 
 
 def test_comparing_two_points_shows_the_snapshot_diff(tina, two_points):
