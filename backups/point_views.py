@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
@@ -44,7 +44,12 @@ def visible_points(user) -> QuerySet[RestorePoint]:
 @require_GET
 @role_required(*ANY_ROLE)
 def point_list(request: HttpRequest) -> HttpResponse:
-    points, filters = moment_filters(request, visible_points(request.user))
+    """Searched (`q`: the snapshot's or the service's name) and filtered by the query
+    string, so that a filtered list is a link."""
+    points, filters = moment_filters(request, visible_points(request.user), "q")
+    if filters["q"]:
+        points = points.filter(Q(name__icontains=filters["q"])
+                               | Q(service__name__icontains=filters["q"]))
     return render(request, "backups/restore_points.html", {
         "page": Paginator(points, PAGE_SIZE).get_page(request.GET.get("page")),
         "filters": filters, "query": query_of(filters),

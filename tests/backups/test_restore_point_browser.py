@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from backups.browsing import DOWNLOAD_CHUNK
 from backups.models import RestorePoint
+from backups.point_views import ENTRIES_PAGE_SIZE
 from console.models import AuditEntry
 from console.roles import Role
 from tests.backups.conftest import make_service, restore_point_of
@@ -62,6 +63,9 @@ def test_restore_points_are_listed_filtered_by_the_url(tina, browsed_service):
                                                     "since": str(today), "until": str(today)})
     assert list(narrowed.context["page"]) == [point]
     assert narrowed.context["query"] == f"service={browsed_service.pk}&since={today}&until={today}"
+    assert list(tina.get(reverse("restore-points"), {"q": point.name[-12:]}).context["page"]) \
+        == [point]
+    assert list(tina.get(reverse("restore-points"), {"q": "nothing"}).context["page"]) == []
     later = tina.get(reverse("restore-points"), {"since": str(today + timedelta(days=1))})
     assert list(later.context["page"]) == []
     assert tina.get(reverse("restore-points"), {"since": "yesterday"}).status_code == 400
@@ -152,6 +156,21 @@ def test_comparing_two_points_shows_the_snapshot_diff(tina, two_points):
     # Only the service's own subtree of the shared root.
     assert all(c.path.startswith(BROWSED) for c in comparison.changes)
     assert b"renamed" in page.content
+
+
+def test_a_large_diff_is_paged_keeping_the_compared_point(tina, browsed_service, browsed_files):
+    first = restore_point_of(browsed_service)
+    for number in range(ENTRIES_PAGE_SIZE + 5):
+        # In a directory of the first point: a new directory is one entry, whatever it holds.
+        browsed_files.write(f"{BROWSED}/2026-11/many-{number:04d}.csv", b"x\n")
+    second = restore_point_of(browsed_service)
+    url = reverse("restore-point-compare", args=[first.pk])
+    page = tina.get(url, {"with": second.name})
+    assert len(page.context["page"]) == ENTRIES_PAGE_SIZE
+    assert f'href="?with={second.name}&amp;page=2"'.encode() in page.content
+    rest = tina.get(url, {"with": second.name, "page": 2}).context["page"]
+    # The 205 files and their modified directory.
+    assert len(rest) == 6 and rest.paginator.count == ENTRIES_PAGE_SIZE + 6
 
 
 def test_comparing_refuses_unknown_names_and_other_services_points(

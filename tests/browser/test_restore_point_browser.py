@@ -23,7 +23,7 @@ def test_tenant_browses_a_restore_point_and_compares_two(
     expect(page.locator("#point-rows tr")).to_have_count(2)
     page.select_option("#point-filters select[name=service]", str(service.pk))
     page.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url(f"/restore-points/?service={service.pk}&since=&until=")
+    expect(page).to_have_url(f"/restore-points/?q=&service={service.pk}&since=&until=")
     page.reload()
     expect(page.locator("#point-filters select[name=service]")).to_have_value(str(service.pk))
     page.locator(f"#point-rows tr[data-point='{first.pk}'] td a").first.click()
