@@ -1,15 +1,15 @@
-"""Rounds and restore points: their pages, live over the console's websocket."""
+"""Rounds: their list and pages, live over the console's websocket; run now, cancel, retry,
+and the dry run of a service's next round."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import BadRequest
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backups.access import changeable_service, visible_services
 from backups.cancelling import CancelRefused, cancel_round
+from backups.list_filters import moment_filters
 from backups.models import Round, RoundState, TaskState
 from backups.preflight import preflight
 from backups.preparing import run_now
@@ -18,8 +18,7 @@ from backups.rpo import expected_finish, rpo_status
 from backups.scheduling import next_round_moment
 from console import audit, clock
 from console.errors import Refused
-from console.fields import parse_id
-from console.listing import filters_of, page_of, query_of, within_dates
+from console.listing import page_of, query_of
 from console.refusals import refuse
 from console.roles import Role, role_required
 
@@ -37,7 +36,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     services = list(visible_services(request.user))
     breaches = {s.pk: rpo_status(s, now) for s in services}
-    rounds, filters = filtered_rounds(request, visible_rounds(request.user))
+    rounds, filters = moment_filters(request, visible_rounds(request.user), "state")
+    if filters["state"] in RoundState.values:
+        rounds = rounds.filter(state=filters["state"])
     page = page_of(request, rounds)
     rows = [(r, breaches.get(r.service_id),
              None if r.finished else expected_finish(r.service, r.started_at),
@@ -51,21 +52,6 @@ def round_list(request: HttpRequest) -> HttpResponse:
         "breached": [(s, breaches[s.pk]) for s in services if breaches[s.pk].breach],
         "breach_periods": settings.LOCKSTEP_RPO_BREACH_PERIODS,
     })
-
-
-def filtered_rounds(request: HttpRequest, rounds: QuerySet[Round]) -> tuple[
-        QuerySet[Round], dict[str, str]]:
-    """The rounds the query string asks for (`service`, `state`, `since`, `until` as
-    dates), and the filters as given, for the page to show and keep in its links."""
-    filters = filters_of(request, ("service", "state", "since", "until"))
-    if filters["service"]:
-        service_id = parse_id(filters["service"])
-        if service_id is None:
-            raise BadRequest("?service= takes a service's id, a whole number.")
-        rounds = rounds.filter(service_id=service_id)
-    if filters["state"] in RoundState.values:
-        rounds = rounds.filter(state=filters["state"])
-    return within_dates(rounds, filters, "moment"), filters
 
 
 @require_GET

@@ -21,6 +21,7 @@ NAV = [
     NavItem("Clusters", "clusters", (Role.ADMINISTRATOR, Role.OPERATOR)),
     NavItem("Services", "services", tuple(Role)),
     NavItem("Rounds", "rounds", tuple(Role)),
+    NavItem("Restore points", "restore-points", tuple(Role)),
     NavItem("Failover", "failover", (Role.ADMINISTRATOR, Role.OPERATOR)),
     NavItem("User data", "userdata", tuple(Role)),
     NavItem("Notifications", "notifications", tuple(Role)),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from backups import chart_views, round_views
+from backups import chart_views, point_views, round_views
 from console import cluster_views, views
 
 handler400 = "console.views.bad_request"
@@ -34,6 +34,12 @@ urlpatterns = [
     path("rounds/<id:pk>/", round_views.round_detail, name="round-detail"),
     path("rounds/<id:pk>/cancel/", round_views.round_cancel, name="round-cancel"),
     path("rounds/<id:pk>/retry/", round_views.round_retry, name="round-retry"),
+    path("restore-points/", point_views.point_list, name="restore-points"),
+    path("restore-points/<id:pk>/", point_views.point_detail, name="restore-point"),
+    path("restore-points/<id:pk>/download/", point_views.point_download,
+         name="restore-point-download"),
+    path("restore-points/<id:pk>/compare/", point_views.point_compare,
+         name="restore-point-compare"),
     path("failover/", include("failover.urls")),
     path("userdata/", include("userdata.urls")),
     path("notifications/", include("notifications.urls")),

@@ -30,6 +30,7 @@ from failover.models import ClusterStatus
 from minicluster import services
 from minicluster.layout import CONSOLE_USER, HOST, SITES, Layout
 from notifications.models import Channel
+from tests.backups import conftest as rounds
 from tests.backups.conftest import wait_for
 
 PASSWORD = "a-long-test-password"
@@ -180,6 +181,29 @@ def make_service(db):
         return service
 
     return make
+
+
+# The restore-point browser's tests (page and browser) browse this directory of acme's.
+BROWSED = "/data/acme/browsed"
+BROWSED_BILL = b"bill,customer,amount\n1,1,10.00\n"
+
+
+@pytest.fixture
+def browsed_files(minicluster: Layout, pairing) -> Iterator[WebHdfs]:
+    """site-a (its client) with BROWSED as a first round finds it; deleted afterwards."""
+    client = WebHdfs(minicluster.webhdfs_url("site-a"), CONSOLE_USER)
+    client.delete(BROWSED, recursive=True)
+    client.write(f"{BROWSED}/2026-11/bill-0001.csv", BROWSED_BILL)
+    client.write(f"{BROWSED}/2026-11/old.csv", b"old\n")
+    client.write(f"{BROWSED}/keep.csv", b"kept\n")
+    yield client
+    client.delete(BROWSED, recursive=True)
+
+
+@pytest.fixture
+def browsed_service(pairing, queues, browsed_files):
+    """acme's service that protects BROWSED."""
+    return rounds.make_service(pairing, [("hdfs", BROWSED)])
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from rq import SimpleWorker
 
 from adapters.hiveserver2 import HiveServer2
 from adapters.webhdfs import WebHdfs
+from backups.models import RoundState
+from backups.preparing import run_now
 from backups.protection import ServiceRequest, save_service
 from console.models import Tenant
 from minicluster.layout import CONSOLE_USER
@@ -33,6 +35,15 @@ def make_service(pairing, data_sets, name="bill clearing", **changes):
         tenant=tenant, name=name, pairing=pairing, data_sets=data_sets,
         first_moment=timezone.now() + timedelta(hours=1), period=timedelta(minutes=5),
         retention=3, **changes), by="tina")
+
+
+def restore_point_of(service):
+    """A real round of `service` run now, to its end: its restore point on the secondary."""
+    round_ = run_now(service)
+    work()
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CONSISTENT, round_.reason
+    return round_.restore_point
 
 
 @pytest.fixture
