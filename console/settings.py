@@ -142,7 +142,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # where `collectstatic` puts them, for a proxy to serve
+# WhiteNoise warns at every start while it is missing, even with nothing to collect.
+STATIC_ROOT.mkdir(exist_ok=True)
 # Served straight from each app's static directory: nothing to collect before a start.
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
