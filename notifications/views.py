@@ -2,28 +2,26 @@
 (administrators, and tenant users for their tenants' channels)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console import audit
 from console.forms import error_summary
+from console.listing import page_of
 from console.roles import Role, role_required
 from notifications.access import last_read, manageable_channels, mark_read, visible_notifications
 from notifications.forms import ChannelForm
 from notifications.models import DeliveryState
 from notifications.notifying import send_test
 
-PAGE_SIZE = 50
 MANAGERS = (Role.ADMINISTRATOR, Role.TENANT)
 
 
 @require_GET
 @role_required(*Role)
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(visible_notifications(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = page_of(request, visible_notifications(request.user))
     read_until = last_read(request.user)
     # Opening the list reads it: the header's count starts again from here.
     mark_read(request.user)
@@ -64,7 +62,7 @@ def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The channel and its delivery log, newest first."""
     channel = get_object_or_404(manageable_channels(request.user), pk=pk)
     deliveries = channel.deliveries.select_related("notification")
-    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, deliveries)
     return render(request, "notifications/channel_detail.html",
                   {"channel": channel, "page": page})
 
