@@ -44,3 +44,22 @@ def test_the_test_button_delivers_and_the_notification_appears_live(
     expect(stranger.locator("#unread-count")).to_be_hidden()
     stranger.goto(reverse("notifications"))
     expect(stranger.locator("#notifications-empty")).to_be_visible()
+
+
+def test_an_email_channels_test_reaches_the_demos_console_mail_backend(
+        redis, open_page, daphne, make_user, make_channel):
+    """The demo sends e-mail through Django's console backend: the message lands in the
+    console's output, addressed as the channel says."""
+    make_user("otto", Role.OPERATOR)
+    make_user("ada", Role.ADMINISTRATOR)
+    channel = make_channel("oncall@example.com, lead@example.com", [Kind.ROUND_FAILED],
+                           transport="email", role=Role.OPERATOR, name="on-call mail")
+    admin = open_page("ada")
+    admin.goto(reverse("notification-channel", args=[channel.pk]))
+    admin.get_by_role("button", name="Send test").click()
+
+    expect(admin.locator(".messages")).to_contain_text("Test sent through on-call mail.")
+    expect(admin.locator("#deliveries tr").first).to_contain_text("sent")
+    mail = daphne.log.read_text()
+    assert "To: oncall@example.com, lead@example.com" in mail
+    assert "Subject: [Lockstep] Test of the channel on-call mail" in mail
