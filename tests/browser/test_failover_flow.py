@@ -52,12 +52,16 @@ def test_an_operator_fails_over_from_the_page_onto_the_last_consistent_restore_p
     operator = open_page("otto")
     operator.goto("/rounds/")
 
-    stopping = time.monotonic()
     with ExitStack() as outage:
-        for kind in (services.zookeeper_service, services.webhdfs_service):
-            outage.enter_context(stopped(minicluster, kind(minicluster, "site-a")))
+        outage.enter_context(stopped(minicluster, services.zookeeper_service(minicluster,
+                                                                            "site-a")))
+        # From the moment its ZooKeeper is gone: its JVM's shutdown (0.4 s on a quiet
+        # machine, more under the suite's load) is not the console's time to react.
+        silent = time.monotonic()
+        outage.enter_context(stopped(minicluster, services.webhdfs_service(minicluster,
+                                                                          "site-a")))
         operator.wait_for_selector(BANNER, timeout=(WITHIN + 10) * 1000)
-        arrived = time.monotonic() - stopping
+        arrived = time.monotonic() - silent
         assert arrived <= WITHIN, f"the banner took {arrived:.2f} s"
         operator.locator(BANNER).get_by_role("link").click()
         card = operator.locator(f"#prompt-{FaultPrompt.objects.get().pk}")
