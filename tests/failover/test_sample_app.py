@@ -85,6 +85,7 @@ def test_the_sample_application_writes_to_the_new_primary_after_a_failover(
         finally:
             stopping.set()
             app.join(30)
+    assert not app.is_alive(), "the app's thread is stuck"
     assert bills_on(minicluster, "site-a") == before, "nothing written to the old primary"
     logger = logging.getLogger(sample_app.__name__)
     assert any("written to site-b (epoch 2)" in line for line in app_log), (
