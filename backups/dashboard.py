@@ -1,8 +1,10 @@
 """The services at a glance: each one's recovery point against its target, its last and
 next round and its restore points, judged safe, at risk or in breach."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
@@ -45,6 +47,20 @@ def judge(service: Service, rpo: RpoStatus, last: Round | None) -> tuple[str, st
     return SAFE, "within its target"
 
 
+def with_last_moment(services: QuerySet[Service]) -> QuerySet[Service]:
+    """`services`, each with the moment of its newest round as `last_moment`."""
+    return services.annotate(last_moment=Subquery(
+        Round.objects.filter(service=OuterRef("pk")).order_by("-moment").values("moment")[:1]))
+
+
+def last_rounds(services: Sequence[Any]) -> dict[int, Round]:
+    """The newest round of each of `services` (annotated by `with_last_moment`), by
+    service id, in one query however long their history."""
+    wanted = {(s.pk, moment) for s in services if (moment := s.last_moment)}
+    found = Round.objects.filter(service__in=services, moment__in={m for _, m in wanted})
+    return {r.service_id: r for r in found if (r.service_id, r.moment) in wanted}
+
+
 def service_states(user, now: datetime, among: QuerySet[Service] | None = None
                    ) -> list[ServiceState]:
     """Every service the user may see (of `among`, when given), the ones that need
@@ -55,18 +71,14 @@ def service_states(user, now: datetime, among: QuerySet[Service] | None = None
     visible = visible_services(user)
     if among is not None:
         visible = visible.filter(pk__in=among.values("pk"))
-    services = list(visible.annotate(
+    services = list(with_last_moment(visible).annotate(
         point_count=Subquery(points.values("service").annotate(n=Count("pk")).values("n")),
-        newest_point=Subquery(points.order_by("-moment").values("moment")[:1]),
-        last_moment=Subquery(Round.objects.filter(service=OuterRef("pk"))
-                             .order_by("-moment").values("moment")[:1])))
-    last_rounds = {
-        (found.service_id, found.moment): found for found in Round.objects.filter(
-            service__in=services, moment__in={s.last_moment for s in services if s.last_moment})}
+        newest_point=Subquery(points.order_by("-moment").values("moment")[:1])))
+    newest = last_rounds(services)
     states = []
     for service in services:
         rpo = rpo_status(service, now)
-        last = last_rounds.get((service.pk, service.last_moment))
+        last = newest.get(service.pk)
         verdict, why = judge(service, rpo, last)
         states.append(ServiceState(service, verdict, why, rpo, last,
                                    next_round_moment(service.policy, now),

@@ -4,8 +4,8 @@ when the service is back within its target (safe), however many passes see it.""
 
 from datetime import datetime
 
-from backups.dashboard import BREACH, SAFE, UNPROTECTED, judge
-from backups.models import Round, Service
+from backups.dashboard import BREACH, SAFE, UNPROTECTED, judge, last_rounds, with_last_moment
+from backups.models import Service
 from backups.rpo import rpo_status
 from notifications import reports
 from notifications.models import Kind, RpoWatch
@@ -30,10 +30,11 @@ def watch_rpo(now: datetime) -> list[tuple[Service, Kind]]:
     it notified."""
     watched = {watch.service_id: watch for watch in RpoWatch.objects.all()}
     notified = []
-    for service in Service.objects.filter(policy__isnull=False).select_related(
-            "tenant", "pairing", "policy"):
-        last = Round.objects.filter(service=service).order_by("-moment").first()
-        verdict, why = judge(service, rpo_status(service, now), last)
+    services = list(with_last_moment(Service.objects.filter(policy__isnull=False)
+                                     .select_related("tenant", "pairing", "policy")))
+    newest = last_rounds(services)
+    for service in services:
+        verdict, why = judge(service, rpo_status(service, now), newest.get(service.pk))
         watch = watched.get(service.pk) or RpoWatch(service=service, changed_at=now)
         kind, breached = transition(watch.breached, verdict)
         if watch.pk is not None and (watch.verdict, watch.breached) == (verdict, breached):
